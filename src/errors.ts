@@ -1,0 +1,82 @@
+/**
+ * Typed errors with a stable machine-readable `code`. Lower layers (dicom, storage) throw these;
+ * GraphQL turns them into typed results or `extensions.code`, HTTP routes into statuses.
+ * Anything that is not an AppError is unexpected and gets masked before it reaches a client.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    /** HTTP status the companion routes answer with. */
+    readonly httpStatus = 400,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The bytes are not a DICOM data set we can read (garbage, truncated, malformed). */
+export class InvalidDicomError extends AppError {
+  constructor(message: string) {
+    super('INVALID_DICOM', message, 422);
+  }
+}
+
+export class InvalidTagError extends AppError {
+  constructor(input: string, reason?: string) {
+    super(
+      'INVALID_TAG',
+      `Invalid tag ${JSON.stringify(input)}: ${reason ?? 'expected "(gggg,eeee)", "gggg,eeee", "ggggeeee" or a dictionary keyword such as "PatientID"'}`,
+      400,
+    );
+  }
+}
+
+export class FileTooLargeError extends AppError {
+  constructor(readonly maxBytes: number) {
+    super('FILE_TOO_LARGE', `The file exceeds the upload limit of ${maxBytes} bytes`, 413);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message = 'Not found') {
+    super('NOT_FOUND', message, 404);
+  }
+}
+
+/** The file has no (7FE0,0010) Pixel Data element at top level. */
+export class NoPixelDataError extends AppError {
+  constructor() {
+    super('NO_PIXEL_DATA', 'The file has no pixel data', 404);
+  }
+}
+
+export class UnsupportedTransferSyntaxError extends AppError {
+  constructor(readonly transferSyntaxUid: string, name?: string) {
+    super(
+      'UNSUPPORTED_TRANSFER_SYNTAX',
+      `No pixel decoder for transfer syntax ${transferSyntaxUid}${name ? ` (${name})` : ''}`,
+      415,
+    );
+  }
+}
+
+/** Image attributes are missing or contradict the pixel data (e.g. no Rows, pixel data too short). */
+export class InconsistentImageError extends AppError {
+  constructor(message: string) {
+    super('INCONSISTENT_IMAGE', message, 422);
+  }
+}
+
+export class FrameOutOfRangeError extends AppError {
+  constructor(frame: number, frames: number) {
+    super('FRAME_OUT_OF_RANGE', `Frame ${frame} is out of range: the image has ${frames} frame(s), numbered from 1`, 400);
+  }
+}
+
+/** A request argument is malformed (bad window, bad frame number, …). */
+export class InvalidArgumentError extends AppError {
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message, 400);
+  }
+}
