@@ -1,0 +1,112 @@
+/**
+ * Renders one frame to PNG: decode (per transfer syntax) → modality LUT → VOI → presentation →
+ * encode for grayscale; decode → colour conversion → encode for colour (PS3.3 C.11, PS3.4 N.2).
+ */
+import { InconsistentImageError, InvalidArgumentError, FrameOutOfRangeError, UnsupportedTransferSyntaxError } from '../errors.js';
+import type { ByteSource } from './byte-source.js';
+import { paletteToRgb, readPalette, rgbTo8Bit, ybrFullToRgb } from './color.js';
+import type { DicomDataset } from './dataset.js';
+import { type ImageInfo, readImageInfo } from './image-info.js';
+import { applyModalityTransform, readModalityTransform } from './modality-lut.js';
+import { encodePng } from './png.js';
+import { readNativeFrame, type StoredValues } from './pixels.js';
+import type { DicomStructure } from './scan.js';
+import type { TransferSyntax } from './transfer-syntax.js';
+import { applyVoiLut, applyWindow, minMaxWindow, presentationRange, readVoiLut, readWindow, readVoiFunction } from './voi.js';
+
+export interface RenderOptions {
+  /** 1-based frame number. */
+  frame: number;
+  /** VOI window overriding the file's (PS3.3 C.11.2.1.2); width must be > 0. */
+  window?: { center: number; width: number };
+}
+
+export interface RenderedImage {
+  png: Buffer;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+}
+
+/** Decodes frame `frameIndex` (0-based) to stored values, interleaved samples. */
+export type FrameDecoder = (info: ImageInfo, structure: DicomStructure, pixels: ByteSource, frameIndex: number) => StoredValues;
+
+const nativeDecoder: FrameDecoder = (info, structure, pixels, frameIndex) =>
+  readNativeFrame(info, structure.pixelData!, structure.transferSyntax.littleEndian, pixels, frameIndex);
+
+/**
+ * The pixel decoder for a transfer syntax, chosen from the registry's description of it (PS3.5 §8,
+ * §10): native encodings are read directly; encapsulated ones need a codec (none yet).
+ */
+export function frameDecoderFor(ts: TransferSyntax): FrameDecoder {
+  if (ts.decodable && !ts.encapsulated) return nativeDecoder;
+  throw new UnsupportedTransferSyntaxError(ts.uid, ts.name);
+}
+
+function checkOptions(options: RenderOptions): void {
+  if (!Number.isInteger(options.frame) || options.frame < 1) {
+    throw new InvalidArgumentError(`frame must be an integer ≥ 1, got ${options.frame}`);
+  }
+  const w = options.window;
+  if (w) {
+    if (!Number.isFinite(w.center)) throw new InvalidArgumentError(`window center must be a finite number, got ${w.center}`);
+    if (!Number.isFinite(w.width) || w.width <= 0) throw new InvalidArgumentError(`window width must be a finite number > 0, got ${w.width}`);
+  }
+}
+
+/**
+ * Grayscale pipeline (PS3.3 C.11, PS3.4 N.2.1): modality transform, then the caller's window, else the
+ * frame's first window, else the first VOI LUT, else the min-max window of the frame's modality
+ * values; polarity per MONOCHROME1 / Presentation LUT Shape.
+ */
+export function renderGray(dataset: DicomDataset, info: ImageInfo, stored: StoredValues, frameIndex: number, littleEndian: boolean, window?: { center: number; width: number }): Uint8Array {
+  const signed = info.pixelRepresentation === 1;
+  const transform = readModalityTransform(dataset, frameIndex, littleEndian, signed);
+  const modality = applyModalityTransform(stored, transform);
+  const range = presentationRange(info.photometricInterpretation, dataset);
+  const out = new Uint8Array(modality.length);
+  if (window) return applyWindow(modality, window, readWindow(dataset, frameIndex)?.fn ?? readVoiFunction(dataset) ?? 'LINEAR', range, out);
+  const fileWindow = readWindow(dataset, frameIndex);
+  if (fileWindow) return applyWindow(modality, fileWindow.window, fileWindow.fn, range, out);
+  // The VOI LUT's input is the modality output: its first mapped value is signed when that can be negative.
+  const modalitySigned = signed || (transform.kind === 'rescale' && (transform.intercept < 0 || transform.slope < 0));
+  const voiLut = readVoiLut(dataset, littleEndian, modalitySigned);
+  if (voiLut) return applyVoiLut(modality, voiLut, range, out);
+  return applyWindow(modality, minMaxWindow(modality), 'LINEAR', range, out);
+}
+
+/** Renders frame `options.frame` (1-based) of the image to an 8-bit gray or RGB PNG. */
+export function renderFrame(dataset: DicomDataset, structure: DicomStructure, pixels: ByteSource, options: RenderOptions): RenderedImage {
+  checkOptions(options);
+  const info = readImageInfo(dataset, structure);
+  if (options.frame > info.numberOfFrames) throw new FrameOutOfRangeError(options.frame, info.numberOfFrames);
+  const decode = frameDecoderFor(structure.transferSyntax);
+  const frameIndex = options.frame - 1;
+  const stored = decode(info, structure, pixels, frameIndex);
+  const littleEndian = structure.transferSyntax.littleEndian;
+  const width = info.columns;
+  const height = info.rows;
+  const pi = info.photometricInterpretation;
+
+  let samples: Uint8Array;
+  let channels: 1 | 3;
+  if (pi === 'MONOCHROME1' || pi === 'MONOCHROME2') {
+    samples = renderGray(dataset, info, stored, frameIndex, littleEndian, options.window);
+    channels = 1;
+  } else if (pi === 'RGB') {
+    samples = rgbTo8Bit(stored, info.bitsStored, info.pixelRepresentation === 1);
+    channels = 3;
+  } else if (pi === 'YBR_FULL' || pi === 'YBR_FULL_422') {
+    // dcmtk converts 8-bit YBR_FULL with integer tables and YBR_FULL_422 in floating point; follow it.
+    samples = ybrFullToRgb(stored, info.bitsStored, pi === 'YBR_FULL' && info.bitsStored === 8);
+    channels = 3;
+  } else if (pi === 'PALETTE COLOR') {
+    const palette = readPalette(dataset, littleEndian, info.pixelRepresentation === 1);
+    if (!palette) throw new InconsistentImageError('PALETTE COLOR image without usable Palette Color Lookup Tables (0028,1101-1103 / 0028,1201-1203)');
+    samples = paletteToRgb(stored, palette);
+    channels = 3;
+  } else {
+    throw new InconsistentImageError(`photometric interpretation ${pi} is not supported for ${structure.transferSyntax.name} pixel data`);
+  }
+  return { png: encodePng(samples, width, height, channels), width, height, channels };
+}
