@@ -1,0 +1,25 @@
+import type { Readable } from 'node:stream';
+import type { ByteSource } from '../dicom/byte-source.js';
+
+/** A blob written to a temporary place, hashed on the way, not yet visible under its final name. */
+export interface TempBlob {
+  readonly sha256: string;
+  readonly byteSize: number;
+  /** Random access to the temp bytes (for validation before commit). */
+  open(): ByteSource & { close(): void };
+  /** Makes the blob durable under its content address (idempotent when it already exists). */
+  commit(): Promise<void>;
+  /** Removes the temp file; safe to call after commit or twice. */
+  discard(): Promise<void>;
+}
+
+/** Content-addressed storage of original DICOM bytes (the embedded default is LocalBlobStore). */
+export interface BlobStore {
+  /** Streams `input` to a temp blob, hashing it; rejects with FileTooLargeError past `maxBytes`. */
+  write(input: Readable, maxBytes: number): Promise<TempBlob>;
+  /** Random access to a committed blob; the caller closes it. */
+  open(sha256: string): ByteSource & { close(): void };
+  /** Bytes [0, length) of a committed blob. */
+  readPrefix(sha256: string, length: number): Promise<Uint8Array>;
+  exists(sha256: string): Promise<boolean>;
+}

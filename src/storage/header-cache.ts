@@ -1,0 +1,41 @@
+/**
+ * Parsed headers of stored files, kept for the next request. Files are content-addressed and
+ * immutable, so an entry never goes stale; the cache is bounded by entry count (LRU). A parse
+ * in flight is shared by concurrent requests for the same file.
+ */
+import { LRUCache } from 'lru-cache';
+import { BufferByteSource } from '../dicom/byte-source.js';
+import { type DicomHeader, parseHeader } from '../dicom/header.js';
+import type { BlobStore } from './blob-store.js';
+
+export interface HeaderLocation {
+  readonly sha256: string;
+  /** Bytes [0, headerEnd) hold every element before Pixel Data. */
+  readonly headerEnd: number;
+}
+
+export class HeaderCache {
+  private readonly cache: LRUCache<string, Promise<DicomHeader>> | undefined;
+
+  constructor(
+    private readonly blobs: BlobStore,
+    maxEntries: number,
+  ) {
+    this.cache = maxEntries > 0 ? new LRUCache({ max: maxEntries }) : undefined;
+  }
+
+  get(file: HeaderLocation): Promise<DicomHeader> {
+    const hit = this.cache?.get(file.sha256);
+    if (hit) return hit;
+    const loading = this.load(file);
+    this.cache?.set(file.sha256, loading);
+    loading.catch(() => this.cache?.delete(file.sha256));
+    return loading;
+  }
+
+  /** Reads only the header prefix: never the pixel data, whatever the file's size. */
+  private async load(file: HeaderLocation): Promise<DicomHeader> {
+    const prefix = await this.blobs.readPrefix(file.sha256, file.headerEnd);
+    return parseHeader(new BufferByteSource(prefix));
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The embedded blob store: files under DATA_DIR/blobs/ab/cd/<sha256>. A blob is written to
+ * DATA_DIR/tmp, fsynced, then renamed into place (rename is atomic on one file system), so a
+ * crash leaves either no blob or a whole one, never a partial file under its final name.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { access, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { FileTooLargeError } from '../errors.js';
+import type { BlobStore, TempBlob } from './blob-store.js';
+import { FileByteSource } from './file-byte-source.js';
+
+export class LocalBlobStore implements BlobStore {
+  private readonly blobDir: string;
+  private readonly tmpDir: string;
+
+  constructor(dataDir: string) {
+    this.blobDir = join(dataDir, 'blobs');
+    this.tmpDir = join(dataDir, 'tmp');
+    mkdirSync(this.blobDir, { recursive: true });
+    mkdirSync(this.tmpDir, { recursive: true });
+  }
+
+  /** Deletes temp files left by a crash (none can be in use before the server listens). */
+  async sweepTemp(): Promise<number> {
+    const names = await readdir(this.tmpDir);
+    await Promise.all(names.map((n) => rm(join(this.tmpDir, n), { force: true })));
+    return names.length;
+  }
+
+  blobPath(sha256: string): string {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
+    return join(this.blobDir, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  }
+
+  async write(input: Readable, maxBytes: number): Promise<TempBlob> {
+    const tempPath = join(this.tmpDir, `${randomUUID()}.part`);
+    const hash = createHash('sha256');
+    let byteSize = 0;
+    const out = createWriteStream(tempPath, { flags: 'wx' });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const fail = (err: unknown) => {
+          input.unpipe?.(out);
+          input.resume?.();
+          out.destroy();
+          reject(err);
+        };
+        input.on('error', fail);
+        out.on('error', fail);
+        input.on('data', (chunk: Buffer) => {
+          byteSize += chunk.length;
+          if (byteSize > maxBytes) return fail(new FileTooLargeError(maxBytes));
+          hash.update(chunk);
+        });
+        out.on('finish', resolve);
+        input.pipe(out);
+      });
+      // Durable before anything refers to it.
+      const fh = await open(tempPath, 'r+');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      await rm(tempPath, { force: true });
+      throw err;
+    }
+    const sha256 = hash.digest('hex');
+    const finalPath = this.blobPath(sha256);
+    let committed = false;
+    return {
+      sha256,
+      byteSize,
+      open: () => new FileByteSource(tempPath),
+      commit: async () => {
+        const dir = join(this.blobDir, sha256.slice(0, 2), sha256.slice(2, 4));
+        await mkdir(dir, { recursive: true });
+        if (await this.exists(sha256)) {
+          await rm(tempPath, { force: true });
+        } else {
+          await rename(tempPath, finalPath);
+          await fsyncDir(dir);
+        }
+        committed = true;
+      },
+      discard: async () => {
+        if (!committed) await rm(tempPath, { force: true });
+      },
+    };
+  }
+
+  open(sha256: string): FileByteSource {
+    return new FileByteSource(this.blobPath(sha256));
+  }
+
+  async readPrefix(sha256: string, length: number): Promise<Uint8Array> {
+    const fh = await open(this.blobPath(sha256), 'r');
+    try {
+      const buf = Buffer.allocUnsafe(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await fh.read(buf, done, length - done, done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return done === length ? buf : buf.subarray(0, done);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async exists(sha256: string): Promise<boolean> {
+    try {
+      await access(this.blobPath(sha256));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** fsync a directory so that a rename inside it survives a power loss. */
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
