@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { type GraphQLField, type GraphQLObjectType, isInterfaceType, isObjectType, isUnionType } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { printSchemaFile } from '../../src/graphql/print-schema.js';
+import { schema } from '../../src/graphql/schema.js';
+
+/** "name(arg: Type = default): Type", without descriptions, as the contract is written. */
+function signature(field: GraphQLField<unknown, unknown>): string {
+  const args = field.args.map((a) => `${a.name}: ${String(a.type)}${a.defaultValue !== undefined ? ` = ${JSON.stringify(a.defaultValue)}` : ''}`);
+  return `${field.name}${args.length ? `(${args.join(', ')})` : ''}: ${String(field.type)}`;
+}
+
+function fieldsOf(typeName: string): string[] {
+  const type = schema.getType(typeName);
+  if (!isObjectType(type) && !isInterfaceType(type)) throw new Error(`${typeName} is not an object or interface type`);
+  return Object.values((type as GraphQLObjectType).getFields()).map(signature);
+}
+
+describe('schema.graphql', () => {
+  it('is the printed Pothos schema (run `npm run schema` after changing types)', () => {
+    const committed = readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8');
+    expect(committed).toBe(printSchemaFile());
+  });
+
+  it('keeps the contract names and types clients depend on', () => {
+    expect(schema.getType('Upload')).toBeDefined();
+    expect(fieldsOf('Error')).toEqual(expect.arrayContaining(['message: String!', 'code: String!']));
+    expect(fieldsOf('Mutation')).toContain('uploadDicom(file: Upload!): UploadDicomResult!');
+    const union = schema.getType('UploadDicomResult');
+    expect(isUnionType(union) && union.getTypes().map((t) => t.name).sort()).toEqual(['FileTooLargeError', 'InvalidDicomError', 'UploadDicomSuccess']);
+    expect(fieldsOf('UploadDicomSuccess')).toEqual(expect.arrayContaining(['file: DicomFile!', 'duplicate: Boolean!']));
+    expect(fieldsOf('Query')).toContain('dicomFile(id: ID!): DicomFile');
+    const dicomFile = schema.getType('DicomFile') as GraphQLObjectType;
+    expect(dicomFile.getInterfaces().map((i) => i.name)).toContain('Node');
+    expect(fieldsOf('DicomFile')).toEqual(
+      expect.arrayContaining([
+        'id: ID!',
+        'filename: String!',
+        'byteSize: SafeInt!',
+        'sha256: String!',
+        'uploadedAt: DateTime!',
+        'transferSyntaxUid: String',
+        'sopClassUid: String',
+        'sopInstanceUid: String',
+        'patientId: String',
+        'patientName: String',
+        'studyInstanceUid: String',
+        'seriesInstanceUid: String',
+        'modality: String',
+        'rows: Int',
+        'columns: Int',
+        'numberOfFrames: Int',
+        'attribute(tag: String!): DicomAttribute',
+        'attributes(tags: [String!]): [DicomAttribute!]!',
+        'pngUrl(frame: Int = 1, window: WindowInput): String',
+      ]),
+    );
+    expect(fieldsOf('DicomAttribute')).toEqual(
+      expect.arrayContaining(['tag: String!', 'keyword: String', 'name: String', 'vr: String!', 'vm: Int!', 'value: JSON', 'text: String', 'items: [DicomDataset!]']),
+    );
+    expect(fieldsOf('DicomDataset')).toEqual(
+      expect.arrayContaining(['attribute(tag: String!): DicomAttribute', 'attributes(tags: [String!]): [DicomAttribute!]!']),
+    );
+    const windowInput = schema.getType('WindowInput');
+    expect(windowInput && 'getFields' in windowInput && Object.values(windowInput.getFields()).map((f) => `${f.name}: ${String(f.type)}`)).toEqual([
+      'center: Float!',
+      'width: Float!',
+    ]);
+  });
+});
