@@ -1,0 +1,72 @@
+/**
+ * The only reader of process.env. Every setting is validated here, once: an invalid value stops
+ * the start with a message that names the variable and what it expected.
+ */
+import { resolve } from 'node:path';
+
+export interface Config {
+  /** TCP port; 0 picks a free one (tests). */
+  readonly port: number;
+  readonly host: string;
+  /** Holds the SQLite database and the blob folder. */
+  readonly dataDir: string;
+  /** Largest accepted upload, in bytes. */
+  readonly maxUploadBytes: number;
+  /** Base of absolute URLs the API returns (no trailing slash); undefined: derived from each request. */
+  readonly publicUrl: string | undefined;
+  /** Parsed headers kept in memory for the next request. */
+  readonly headerCacheEntries: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const GiB = 1024 ** 3;
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be between ${min} and ${max}, got ${raw}`);
+  }
+  return value;
+}
+
+function publicUrl(env: Env): string | undefined {
+  const raw = env.PUBLIC_URL?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`PUBLIC_URL must be an absolute http(s) URL, got ${JSON.stringify(raw)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`PUBLIC_URL must use http or https, got ${JSON.stringify(raw)}`);
+  }
+  if (url.search || url.hash) throw new ConfigError('PUBLIC_URL must not have a query or fragment');
+  return url.href.replace(/\/+$/, '');
+}
+
+function host(env: Env): string {
+  const raw = env.HOST?.trim() || '127.0.0.1';
+  if (!/^[A-Za-z0-9.:\-[\]]+$/.test(raw)) throw new ConfigError(`HOST is not a host name or address: ${JSON.stringify(raw)}`);
+  return raw;
+}
+
+/** Reads and validates the configuration (defaults documented in the README). */
+export function loadConfig(env: Env = process.env): Config {
+  return Object.freeze({
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    host: host(env),
+    dataDir: resolve(env.DATA_DIR?.trim() || './data'),
+    maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', GiB, 1, Number.MAX_SAFE_INTEGER),
+    publicUrl: publicUrl(env),
+    headerCacheEntries: integer(env, 'HEADER_CACHE_ENTRIES', 500, 0, 1_000_000),
+  });
+}

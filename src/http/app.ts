@@ -1,0 +1,94 @@
+/**
+ * createApp(config) → { server, close }: node:http in front of yoga. Multipart GraphQL requests
+ * are parsed by graphql-upload-ts (files stream to disk, never held in memory) and handed to yoga
+ * as a parsed body; the image route and health check are plain handlers.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { processRequest } from 'graphql-upload-ts';
+import type { Config } from '../config.js';
+import { DicomFileRepository } from '../storage/dicom-files.js';
+import { DicomIngest } from '../storage/dicom-ingest.js';
+import { openDatabase } from '../storage/db.js';
+import { HeaderCache } from '../storage/header-cache.js';
+import { LocalBlobStore } from '../storage/local-blob-store.js';
+import { sendHealth } from './health.js';
+import { sendError, sendJsonError } from './json-response.js';
+import { handlePng, isPngPath } from './png-route.js';
+import { createGraphqlHandler } from './yoga.js';
+
+export interface App {
+  readonly server: Server;
+  /** Stops accepting connections, lets requests in flight finish, closes the database. */
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  /** Where unexpected errors go (default: stderr). */
+  readonly logError?: (err: unknown) => void;
+}
+
+const CSRF_HEADERS = ['apollo-require-preflight', 'x-graphql-yoga-csrf'];
+
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const logError = options.logError ?? ((err: unknown) => console.error('[dicomql] unexpected error:', err));
+  const database = openDatabase(config.dataDir);
+  const blobs = new LocalBlobStore(config.dataDir);
+  await blobs.sweepTemp();
+  const files = new DicomFileRepository(database.db);
+  const headers = new HeaderCache(blobs, config.headerCacheEntries);
+  const ingest = new DicomIngest(blobs, files, config.maxUploadBytes);
+  const yoga = createGraphqlHandler({ files, headers, ingest }, config.publicUrl, logError);
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    if (url.pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) return sendHealth(res);
+    if (isPngPath(url.pathname) && (method === 'GET' || method === 'HEAD')) {
+      return handlePng(req, res, url, { files, blobs, headers });
+    }
+    if (method === 'POST' && /^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
+      if (url.pathname !== '/graphql') return sendJsonError(res, 404, 'NOT_FOUND', 'Not found');
+      // A cross-site <form> can send multipart without a preflight; a custom header it cannot.
+      if (!CSRF_HEADERS.some((h) => req.headers[h] !== undefined)) {
+        req.resume();
+        return sendJsonError(res, 403, 'CSRF_HEADER_REQUIRED', `Multipart requests must carry one of the headers ${CSRF_HEADERS.join(', ')}`, {
+          connection: 'close',
+        });
+      }
+      try {
+        // Individual files are checked against maxUploadBytes (FileTooLargeError per file).
+        (req as IncomingMessage & { body?: unknown }).body = await processRequest(req, res, {
+          maxFileSize: config.maxUploadBytes,
+          maxFieldSize: 1_000_000,
+          maxFiles: 1,
+        });
+      } catch (err) {
+        const status = (err as { status?: number }).status;
+        const message = err instanceof Error ? err.message : 'Invalid multipart request';
+        if (typeof status === 'number' && status >= 400 && status < 500) {
+          return sendJsonError(res, status, status === 413 ? 'REQUEST_TOO_LARGE' : 'INVALID_MULTIPART_REQUEST', message, { connection: 'close' });
+        }
+        throw err;
+      }
+    }
+    await yoga.requestListener(req, res);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => sendError(res, err, logError));
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }).then(() => {
+        database.close();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ port: 4000, host: '127.0.0.1', maxUploadBytes: 1024 ** 3, publicUrl: undefined });
+    expect(c.dataDir).toBe(resolve('./data'));
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('reads every variable', () => {
+    const c = loadConfig({ PORT: '8080', HOST: '0.0.0.0', DATA_DIR: '/tmp/x', MAX_UPLOAD_BYTES: '1000', PUBLIC_URL: 'https://pacs.example.org/api/' });
+    expect(c).toMatchObject({ port: 8080, host: '0.0.0.0', dataDir: '/tmp/x', maxUploadBytes: 1000, publicUrl: 'https://pacs.example.org/api' });
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /PORT must be a whole number/],
+    [{ PORT: '70000' }, /PORT must be between 0 and 65535/],
+    [{ PORT: '-1' }, /PORT must be a whole number/],
+    [{ MAX_UPLOAD_BYTES: '0' }, /MAX_UPLOAD_BYTES must be between 1/],
+    [{ MAX_UPLOAD_BYTES: '1e9' }, /MAX_UPLOAD_BYTES must be a whole number/],
+    [{ PUBLIC_URL: 'not a url' }, /PUBLIC_URL must be an absolute http\(s\) URL/],
+    [{ PUBLIC_URL: 'ftp://x' }, /PUBLIC_URL must use http or https/],
+    [{ HOST: 'bad host!' }, /HOST is not a host name/],
+  ])('rejects %j with a clear message', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
