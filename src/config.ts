@@ -16,6 +16,8 @@ export interface Config {
   readonly publicUrl: string | undefined;
   /** Parsed headers kept in memory for the next request. */
   readonly headerCacheEntries: number;
+  /** Largest Rows × Columns × Frames the image route renders (over it: 422). */
+  readonly maxRenderPixels: number;
 }
 
 export class ConfigError extends Error {
@@ -68,5 +70,6 @@ export function loadConfig(env: Env = process.env): Config {
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', GiB, 1, Number.MAX_SAFE_INTEGER),
     publicUrl: publicUrl(env),
     headerCacheEntries: integer(env, 'HEADER_CACHE_ENTRIES', 500, 0, 1_000_000),
+    maxRenderPixels: integer(env, 'MAX_RENDER_PIXELS', 2 ** 28, 1, Number.MAX_SAFE_INTEGER),
   });
 }

@@ -68,6 +68,13 @@ export class InconsistentImageError extends AppError {
   }
 }
 
+/** The image is larger than the server is configured to render (MAX_RENDER_PIXELS). */
+export class ImageTooLargeError extends AppError {
+  constructor(pixels: number, maxPixels: number) {
+    super('IMAGE_TOO_LARGE', `The image has ${pixels} pixels (Rows × Columns × Frames); this server renders at most ${maxPixels}`, 422);
+  }
+}
+
 export class FrameOutOfRangeError extends AppError {
   constructor(frame: number, frames: number) {
     super('FRAME_OUT_OF_RANGE', `Frame ${frame} is out of range: the image has ${frames} frame(s), numbered from 1`, 400);

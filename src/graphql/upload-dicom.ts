@@ -29,7 +29,7 @@ builder.mutationField('uploadDicom', (t) =>
     args: { file: t.arg({ type: 'Upload', required: true }) },
     resolve: async (_root, { file }, ctx) => {
       const upload = await file;
-      return ctx.ingest.ingest(upload.createReadStream(), upload.filename);
+      return ctx.ingest.ingest(() => upload.createReadStream(), upload.filename);
     },
   }),
 );

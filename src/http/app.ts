@@ -44,7 +44,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const method = req.method ?? 'GET';
     if (url.pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) return sendHealth(res);
     if (isPngPath(url.pathname) && (method === 'GET' || method === 'HEAD')) {
-      return handlePng(req, res, url, { files, blobs, headers });
+      return handlePng(req, res, url, { files, blobs, headers, maxRenderPixels: config.maxRenderPixels });
     }
     if (method === 'POST' && /^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
       if (url.pathname !== '/graphql') return sendJsonError(res, 404, 'NOT_FOUND', 'Not found');
@@ -62,6 +62,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           maxFieldSize: 1_000_000,
           maxFiles: 1,
         });
+        // The body is consumed and size-checked per file already; yoga's 25 MB body limit is for
+        // JSON requests and must not see the multipart Content-Length.
+        delete req.headers['content-length'];
       } catch (err) {
         const status = (err as { status?: number }).status;
         const message = err instanceof Error ? err.message : 'Invalid multipart request';

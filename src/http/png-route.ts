@@ -6,13 +6,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { renderFrame } from '../dicom/render.js';
 import { datasetSource, scanDicom } from '../dicom/scan.js';
-import { FrameOutOfRangeError, InvalidArgumentError, NoPixelDataError, NotFoundError } from '../errors.js';
+import { FrameOutOfRangeError, ImageTooLargeError, InvalidArgumentError, NoPixelDataError, NotFoundError } from '../errors.js';
 import { PNG_PATH_PATTERN } from '../graphql/png-url.js';
 import type { LocalBlobStore } from '../storage/local-blob-store.js';
 import type { DicomFileRepository } from '../storage/dicom-files.js';
 import type { HeaderCache } from '../storage/header-cache.js';
 
 export interface PngRouteDeps {
+  /** Largest Rows × Columns × Frames rendered. */
+  readonly maxRenderPixels: number;
   readonly files: DicomFileRepository;
   readonly blobs: LocalBlobStore;
   readonly headers: HeaderCache;
@@ -48,6 +50,8 @@ export async function handlePng(req: IncomingMessage, res: ServerResponse, url: 
   if (!file.hasPixelData) throw new NoPixelDataError();
   const frames = file.numberOfFrames ?? 1;
   if (frame < 1 || frame > frames) throw new FrameOutOfRangeError(frame, frames);
+  const pixels = (file.rows ?? 0) * (file.columns ?? 0) * frames;
+  if (pixels > deps.maxRenderPixels) throw new ImageTooLargeError(pixels, deps.maxRenderPixels);
 
   const etag = `"${file.sha256.slice(0, 32)}-${frame}${window ? `-${window.center}-${window.width}` : ''}"`;
   const cacheHeaders = { etag, 'cache-control': 'private, max-age=3600' };

@@ -26,10 +26,13 @@ export class DicomIngest {
     private readonly maxUploadBytes: number,
   ) {}
 
-  async ingest(input: Readable, filename: string): Promise<IngestResult> {
-    const temp = await this.blobs.write(input, this.maxUploadBytes).catch((err: unknown) => {
-      throw isUploadTooLarge(err) ? new FileTooLargeError(this.maxUploadBytes) : err;
-    });
+  /** `open` gives the upload's bytes; it may throw (or the stream fail) when the upload hit its size limit. */
+  async ingest(open: () => Readable, filename: string): Promise<IngestResult> {
+    const temp = await Promise.resolve()
+      .then(() => this.blobs.write(open(), this.maxUploadBytes))
+      .catch((err: unknown) => {
+        throw isUploadTooLarge(err) ? new FileTooLargeError(this.maxUploadBytes) : err;
+      });
     try {
       const existing = this.files.findBySha256(temp.sha256);
       if (existing) return { file: existing, duplicate: true };
