@@ -12,6 +12,7 @@ import { type DicomStructure, scanDicom } from '../../src/dicom/scan.js';
 import { jsonValue } from '../../src/dicom/value.js';
 import { InvalidDicomError } from '../../src/errors.js';
 import { type ManifestElement, type ManifestEntry, corpusOrSkip } from '../helpers/corpus.js';
+import { comparable, UNCOMPRESSED_TRANSFER_SYNTAXES as SUPPORTED_UNCOMPRESSED } from '../helpers/oracle.js';
 
 const corpus = corpusOrSkip('attributes');
 
@@ -28,38 +29,6 @@ const KNOWN_MISMATCHES: Record<string, string> = {
   // which the manifest itself reports as transferSyntaxUID (taken from pydicom).
   'fo-dicom/GH364.dcm|hasFileMeta': 'file meta present; the oracle could not read the file',
 };
-
-const SUPPORTED_UNCOMPRESSED = new Set([
-  null,
-  '1.2.840.10008.1.2',
-  '1.2.840.10008.1.2.1',
-  '1.2.840.10008.1.2.2',
-  '1.2.840.10008.1.2.1.99',
-]);
-
-/** Manifest comparison rules: numbers numerically; trailing "^" per PN group and trailing spaces insignificant. */
-function normalizeValue(v: unknown): unknown {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string') {
-    const t = v.replace(/[\s\0]+$/, '');
-    return t.trim() !== '' && /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(t) ? Number(t) : t;
-  }
-  if (typeof v === 'object') {
-    const out: Record<string, string> = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-      const group = String(x).replace(/\s+$/, '').replace(/\^+$/, '').replace(/\s+$/, '');
-      if (group !== '') out[k] = group;
-    }
-    return out;
-  }
-  return v;
-}
-
-function comparable(e: ManifestElement | null | undefined): string {
-  if (!e) return 'absent';
-  return JSON.stringify({ vr: e.vr, Value: (e.Value ?? []).map(normalizeValue) });
-}
 
 interface Outcome {
   pairs: number;
