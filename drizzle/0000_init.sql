@@ -18,6 +18,7 @@ CREATE TABLE `dicom_files` (
 	`has_pixel_data` integer NOT NULL,
 	`pixel_data_vr` text,
 	`pixel_data_length` integer,
+	`pixel_data_encapsulated` integer,
 	`header_end` integer NOT NULL
 );
 --> statement-breakpoint

@@ -51,8 +51,10 @@ export async function handlePng(req: IncomingMessage, res: ServerResponse, url: 
   const frames = file.numberOfFrames ?? 1;
   if (frame < 1 || frame > frames) throw new FrameOutOfRangeError(frame, frames);
   const pixels = (file.rows ?? 0) * (file.columns ?? 0) * frames;
-  // Native pixel data with less than 1 bit per claimed pixel is inconsistent, not large: the renderer rejects it (422 INCONSISTENT_IMAGE, saying why) before allocating.
-  if (pixels > deps.maxRenderPixels && (file.pixelDataLength === null || file.pixelDataLength * 8 >= pixels)) throw new ImageTooLargeError(pixels, deps.maxRenderPixels);
+  // Native pixel data with less than 1 bit per claimed pixel is inconsistent, not large: the
+  // renderer rejects it (422 INCONSISTENT_IMAGE, saying why) before allocating anything.
+  const inconsistent = !file.pixelDataEncapsulated && (file.pixelDataLength ?? 0) * 8 < pixels;
+  if (pixels > deps.maxRenderPixels && !inconsistent) throw new ImageTooLargeError(pixels, deps.maxRenderPixels);
 
   const etag = `"${file.sha256.slice(0, 32)}-${frame}${window ? `-${window.center}-${window.width}` : ''}"`;
   const cacheHeaders = { etag, 'cache-control': 'private, max-age=3600' };

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { parseHeader } from '../dicom/header.js';
 import { summarizeInstance } from '../dicom/instance-summary.js';
-import { scanDicom } from '../dicom/scan.js';
+import { type PixelDataLocation, scanDicom } from '../dicom/scan.js';
 import { FileTooLargeError } from '../errors.js';
 import type { BlobStore } from './blob-store.js';
 import type { DicomFileRepository } from './dicom-files.js';
@@ -59,13 +59,22 @@ export class DicomIngest {
         ...summary,
         hasPixelData: structure.pixelData !== null,
         pixelDataVr: structure.pixelData?.vr ?? null,
-        pixelDataLength: structure.pixelData?.length ?? null,
+        pixelDataLength: structure.pixelData ? pixelDataSpan(structure.pixelData) : null,
+        pixelDataEncapsulated: structure.pixelData ? structure.pixelData.length === null : null,
         headerEnd: structure.headerEnd,
       });
     } finally {
       await temp.discard();
     }
   }
+}
+
+/** Bytes the Pixel Data value spans: its length, or for encapsulated data every item up to the sequence delimiter. */
+function pixelDataSpan(px: PixelDataLocation): number {
+  if (px.length !== null) return px.length;
+  const last = px.fragments?.at(-1);
+  const end = last ? last.offset + last.length : px.valueOffset + 8 + 4 * (px.offsetTable?.length ?? 0);
+  return end + 8 - px.valueOffset;
 }
 
 /** graphql-upload-ts reports its size limit as an error with HTTP status 413. */

@@ -31,9 +31,10 @@ export const dicomFiles = sqliteTable(
     numberOfFrames: integer('number_of_frames'),
     /** Top-level (7FE0,0010) is present. */
     hasPixelData: integer('has_pixel_data', { mode: 'boolean' }).notNull(),
-    /** VR of (7FE0,0010) and its value length (null: encapsulated, undefined length). */
+    /** VR of (7FE0,0010), the bytes its value spans, and whether it is encapsulated (compressed). */
     pixelDataVr: text('pixel_data_vr'),
     pixelDataLength: integer('pixel_data_length'),
+    pixelDataEncapsulated: integer('pixel_data_encapsulated', { mode: 'boolean' }),
     /** Bytes [0, headerEnd) hold every element before Pixel Data: all an attribute query reads. */
     headerEnd: integer('header_end').notNull(),
   },

@@ -333,8 +333,12 @@ describe('errors and bad inputs', () => {
       pixelData: { fragments: [new Uint8Array([0xff, 0xd8, 0xff, 0xd9])] },
     });
     const jpegFile = await uploadOk(server, jpeg);
-    const jq = await server.gql(`query ($id: ID!) { dicomFile(id: $id) { transferSyntaxUid pngUrl } }`, { id: jpegFile.file.id });
+    const jq = await server.gql(`query ($id: ID!) { dicomFile(id: $id) { transferSyntaxUid pngUrl attribute(tag: "PixelData") { vr text } } }`, {
+      id: jpegFile.file.id,
+    });
     expect(jq.body.data.dicomFile.transferSyntaxUid).toBe(JPEG_BASELINE);
+    // empty offset table item (8) + one 4-byte fragment item (12) + sequence delimiter (8)
+    expect(jq.body.data.dicomFile.attribute).toEqual({ vr: 'OB', text: '(OB, 28 bytes)' });
     const unsupported = await json(jq.body.data.dicomFile.pngUrl);
     expect(unsupported).toMatchObject({ status: 415, body: { error: { code: 'UNSUPPORTED_TRANSFER_SYNTAX' } } });
     expect(unsupported.body.error.message).toContain(JPEG_BASELINE);
