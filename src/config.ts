@@ -14,8 +14,10 @@ export interface Config {
   readonly maxUploadBytes: number;
   /** Base of absolute URLs the API returns (no trailing slash); undefined: derived from each request. */
   readonly publicUrl: string | undefined;
-  /** Parsed headers kept in memory for the next request. */
+  /** Parsed headers kept in memory for the next request: at most this many… */
   readonly headerCacheEntries: number;
+  /** …parsed from at most this many header bytes in all. */
+  readonly headerCacheBytes: number;
   /** Largest Rows × Columns × Frames the image route renders (over it: 422). */
   readonly maxRenderPixels: number;
 }
@@ -69,7 +71,8 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: resolve(env.DATA_DIR?.trim() || './data'),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', GiB, 1, Number.MAX_SAFE_INTEGER),
     publicUrl: publicUrl(env),
-    headerCacheEntries: integer(env, 'HEADER_CACHE_ENTRIES', 500, 0, 1_000_000),
+    headerCacheEntries: integer(env, 'HEADER_CACHE_ENTRIES', 1000, 0, 1_000_000),
+    headerCacheBytes: integer(env, 'HEADER_CACHE_BYTES', 128 * 1024 ** 2, 0, Number.MAX_SAFE_INTEGER),
     maxRenderPixels: integer(env, 'MAX_RENDER_PIXELS', 2 ** 28, 1, Number.MAX_SAFE_INTEGER),
   });
 }

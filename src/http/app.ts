@@ -35,7 +35,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const blobs = new LocalBlobStore(config.dataDir);
   await blobs.sweepTemp();
   const files = new DicomFileRepository(database.db);
-  const headers = new HeaderCache(blobs, config.headerCacheEntries);
+  const headers = new HeaderCache(blobs, { maxEntries: config.headerCacheEntries, maxBytes: config.headerCacheBytes });
   const ingest = new DicomIngest(blobs, files, config.maxUploadBytes);
   const yoga = createGraphqlHandler({ files, headers, ingest }, config.publicUrl, logError);
 

@@ -1,7 +1,8 @@
 /**
  * Parsed headers of stored files, kept for the next request. Files are content-addressed and
- * immutable, so an entry never goes stale; the cache is bounded by entry count (LRU). A parse
- * in flight is shared by concurrent requests for the same file.
+ * immutable, so an entry never goes stale. The cache is an LRU bounded by entry count and by the
+ * header bytes its entries were parsed from (a header can hold large binary elements, such as an
+ * encapsulated PDF). A parse in flight is shared by concurrent requests for the same file.
  */
 import { LRUCache } from 'lru-cache';
 import { BufferByteSource } from '../dicom/byte-source.js';
@@ -19,16 +20,17 @@ export class HeaderCache {
 
   constructor(
     private readonly blobs: BlobStore,
-    maxEntries: number,
+    limits: { readonly maxEntries: number; readonly maxBytes: number },
   ) {
-    this.cache = maxEntries > 0 ? new LRUCache({ max: maxEntries }) : undefined;
+    this.cache = limits.maxEntries > 0 && limits.maxBytes > 0 ? new LRUCache({ max: limits.maxEntries, maxSize: limits.maxBytes }) : undefined;
   }
 
   get(file: HeaderLocation): Promise<DicomHeader> {
     const hit = this.cache?.get(file.sha256);
     if (hit) return hit;
     const loading = this.load(file);
-    this.cache?.set(file.sha256, loading);
+    // Headers larger than the whole budget are parsed for this request and not kept.
+    this.cache?.set(file.sha256, loading, { size: Math.max(1, file.headerEnd) });
     loading.catch(() => this.cache?.delete(file.sha256));
     return loading;
   }
