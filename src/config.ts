@@ -2,6 +2,7 @@
  * The only reader of process.env. Every setting is validated here, once: an invalid value stops
  * the start with a message that names the variable and what it expected.
  */
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
 export interface Config {
@@ -20,6 +21,14 @@ export interface Config {
   readonly headerCacheBytes: number;
   /** Largest Rows × Columns × Frames the image route renders (over it: 422). */
   readonly maxRenderPixels: number;
+  /** Worker threads that decode and encode images (the event loop never does). */
+  readonly renderWorkers: number;
+  /** Longest one render may run in its worker before the worker is terminated (503 RENDER_TIMEOUT). */
+  readonly renderTimeoutMs: number;
+  /** Renders waiting for a free worker; past it the route answers 503 RENDER_BUSY. */
+  readonly renderQueue: number;
+  /** Bytes of rendered PNGs kept in memory (LRU; 0 disables the cache). */
+  readonly pngCacheBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -74,5 +83,9 @@ export function loadConfig(env: Env = process.env): Config {
     headerCacheEntries: integer(env, 'HEADER_CACHE_ENTRIES', 1000, 0, 1_000_000),
     headerCacheBytes: integer(env, 'HEADER_CACHE_BYTES', 128 * 1024 ** 2, 0, Number.MAX_SAFE_INTEGER),
     maxRenderPixels: integer(env, 'MAX_RENDER_PIXELS', 2 ** 28, 1, Number.MAX_SAFE_INTEGER),
+    renderWorkers: integer(env, 'RENDER_WORKERS', availableParallelism(), 1, 256),
+    renderTimeoutMs: integer(env, 'RENDER_TIMEOUT_MS', 30_000, 1, 3_600_000),
+    renderQueue: integer(env, 'RENDER_QUEUE', 1000, 1, 1_000_000),
+    pngCacheBytes: integer(env, 'PNG_CACHE_BYTES', 64 * 1024 ** 2, 0, Number.MAX_SAFE_INTEGER),
   });
 }

@@ -68,6 +68,13 @@ export class InconsistentImageError extends AppError {
   }
 }
 
+/** Compressed pixel data cannot be decoded: corrupt or truncated codestream, or a frame that does not match the image attributes. */
+export class InvalidPixelDataError extends AppError {
+  constructor(message: string) {
+    super('INVALID_PIXEL_DATA', message, 422);
+  }
+}
+
 /** The image is larger than the server is configured to render (MAX_RENDER_PIXELS). */
 export class ImageTooLargeError extends AppError {
   constructor(pixels: number, maxPixels: number) {
@@ -85,5 +92,19 @@ export class FrameOutOfRangeError extends AppError {
 export class InvalidArgumentError extends AppError {
   constructor(message: string) {
     super('INVALID_ARGUMENT', message, 400);
+  }
+}
+
+/** A render ran past RENDER_TIMEOUT_MS; its worker was terminated. */
+export class RenderTimeoutError extends AppError {
+  constructor(timeoutMs: number) {
+    super('RENDER_TIMEOUT', `Rendering took longer than the server's limit of ${timeoutMs} ms and was stopped`, 503);
+  }
+}
+
+/** Every render worker is busy and the queue of waiting renders is full (RENDER_QUEUE). */
+export class RenderBusyError extends AppError {
+  constructor() {
+    super('RENDER_BUSY', 'The server is rendering too many images right now; retry shortly', 503);
   }
 }

@@ -4,6 +4,7 @@
  * right shift to reduce bit depth) so lossless files match its renders.
  */
 import type { DicomDataset } from './dataset.js';
+import { elementNumbers } from './image-info.js';
 import { type Lut, readLut } from './modality-lut.js';
 import type { StoredValues } from './pixels.js';
 
@@ -74,14 +75,86 @@ export interface Palette {
 }
 
 /**
- * Reads the Palette Color Lookup Table Descriptors (0028,1101-1103) and Data (0028,1201-1203).
- * Undefined when any of them is missing or malformed (segmented palettes are not supported).
+ * Reads the Palette Color Lookup Table Descriptors (0028,1101-1103) with their Data (0028,1201-1203)
+ * or, when that is absent, their Segmented Data (0028,1221-1223, PS3.3 C.7.9.2). Undefined when any
+ * of them is missing or malformed.
  */
 export function readPalette(dataset: DicomDataset, littleEndian: boolean, signedInput: boolean): Palette | undefined {
-  const red = readLut(dataset, '00281101', '00281201', littleEndian, signedInput);
-  const green = readLut(dataset, '00281102', '00281202', littleEndian, signedInput);
-  const blue = readLut(dataset, '00281103', '00281203', littleEndian, signedInput);
+  const channel = (descriptor: string, data: string, segmented: string): Lut | undefined =>
+    readLut(dataset, descriptor, data, littleEndian, signedInput) ?? readSegmentedLut(dataset, descriptor, segmented, littleEndian, signedInput);
+  const red = channel('00281101', '00281201', '00281221');
+  const green = channel('00281102', '00281202', '00281222');
+  const blue = channel('00281103', '00281203', '00281223');
   return red && green && blue ? { red, green, blue } : undefined;
+}
+
+/**
+ * A segmented palette LUT (PS3.3 C.7.9.2) expanded to `count` entries: the descriptor as for a
+ * plain LUT, the data as 16-bit words (8-bit entries: bytes) in the data set's byte order.
+ */
+export function readSegmentedLut(dataset: DicomDataset, descriptorTag: string, dataTag: string, littleEndian: boolean, signedInput: boolean): Lut | undefined {
+  const descriptor = elementNumbers(dataset.get(descriptorTag));
+  const element = dataset.get(dataTag);
+  if (descriptor.length < 3 || !element) return undefined;
+  const [count0, first0, bits] = descriptor as [number, number, number];
+  if (![count0, first0, bits].every(Number.isInteger) || bits < 1 || bits > 16) return undefined;
+  const count = count0 === 0 ? 65536 : count0;
+  let words: number[];
+  if (element.values.length > 0) words = element.values.map(Number);
+  else if (element.bytes) {
+    const b = element.bytes;
+    words = [];
+    if (bits <= 8) for (let i = 0; i < b.length; i++) words.push(b[littleEndian ? i : i ^ 1]!);
+    else for (let i = 0; i + 1 < b.length; i += 2) words.push(littleEndian ? b[i]! | (b[i + 1]! << 8) : (b[i]! << 8) | b[i + 1]!);
+  } else return undefined;
+  const expanded = expandSegmentedLut(words, count);
+  if (!expanded) return undefined;
+  const data = new Uint16Array(count);
+  data.set(expanded.subarray(0, count));
+  // A table shorter than its descriptor keeps repeating its last entry.
+  if (expanded.length > 0 && expanded.length < count) data.fill(expanded[expanded.length - 1]!, expanded.length);
+  return { firstMapped: signedInput && first0 > 0x7fff ? first0 - 0x10000 : first0, data, bits };
+}
+
+/**
+ * Expands segmented LUT data (PS3.3 C.7.9.2): discrete segments (type 0: n, then n entries),
+ * linear segments (type 1: n, y1 — n entries from the previous entry to y1, rounded) and indirect
+ * segments (type 2: n, offset low word, offset high word — the n segments starting at that word
+ * offset of the data, as GDCM and pydicom read it). Stops at `limit` entries; undefined when
+ * malformed (unknown type, a linear or indirect segment first, indirect segments nested too deep or
+ * too many segments).
+ */
+export function expandSegmentedLut(words: readonly number[], limit: number): Uint16Array | undefined {
+  const out: number[] = [];
+  // Bounds the work crafted indirect segments (pointing at each other) could cause.
+  let budget = 1 << 20;
+  const expand = (start: number, maxSegments: number, depth: number): boolean => {
+    let at = start;
+    for (let n = 0; n < maxSegments && at + 1 < words.length && out.length < limit; n++) {
+      if (--budget < 0) return false;
+      const type = words[at]!;
+      const length = words[at + 1]!;
+      if (type === 0) {
+        if (at + 2 + length > words.length) return false;
+        for (let i = 0; i < length; i++) out.push(words[at + 2 + i]!);
+        at += 2 + length;
+      } else if (type === 1) {
+        if (out.length === 0 || at + 2 >= words.length) return false;
+        const y0 = out[out.length - 1]!;
+        const y1 = words[at + 2]!;
+        for (let i = 1; i <= length; i++) out.push(Math.round(y0 + ((y1 - y0) * i) / length));
+        at += 3;
+      } else if (type === 2) {
+        if (out.length === 0 || depth > 8 || at + 3 >= words.length) return false;
+        const offset = words[at + 2]! + words[at + 3]! * 0x10000;
+        if (!expand(offset, length, depth + 1)) return false;
+        at += 4;
+      } else return false;
+    }
+    return true;
+  };
+  if (!expand(0, Number.POSITIVE_INFINITY, 0)) return undefined;
+  return Uint16Array.from(out.slice(0, limit));
 }
 
 /** Bits actually used by a LUT's entries: 16-bit tables whose entries all fit in 8 bits are 8-bit (as dcmtk treats them). */

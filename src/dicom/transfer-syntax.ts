@@ -1,8 +1,15 @@
 /**
  * The one registry of transfer syntaxes (PS3.5 §10, PS3.6 Annex A). Everything that needs to know
  * how a transfer syntax is encoded — the header walker, dcmjs, the pixel pipeline — asks here;
- * nothing else compares transfer syntax UIDs.
+ * nothing else compares transfer syntax UIDs. Each encapsulated transfer syntax that can be decoded
+ * names its codec here.
  */
+import type { FrameCodec } from './decoders/codec.js';
+import { jpegCodec } from './decoders/jpeg.js';
+import { jpeg2000Codec } from './decoders/jpeg-2000.js';
+import { jpegLsCodec } from './decoders/jpeg-ls.js';
+import { rleCodec } from './decoders/rle.js';
+
 export interface TransferSyntax {
   readonly uid: string;
   readonly name: string;
@@ -14,8 +21,10 @@ export interface TransferSyntax {
   readonly deflated: boolean;
   /** Pixel data is encapsulated (fragments in items), i.e. compressed. */
   readonly encapsulated: boolean;
-  /** Pixel data can be decoded to a PNG by this server. */
+  /** Pixel data can be decoded to a PNG by this server (native, or encapsulated with a codec). */
   readonly decodable: boolean;
+  /** Decoder of the encapsulated pixel data (PS3.5 A.4); absent for native encodings and for those without a decoder. */
+  readonly codec?: FrameCodec;
 }
 
 const native = (uid: string, name: string, littleEndian: boolean, explicitVr: boolean, deflated = false): TransferSyntax => ({
@@ -28,14 +37,15 @@ const native = (uid: string, name: string, littleEndian: boolean, explicitVr: bo
   decodable: true,
 });
 
-const encapsulated = (uid: string, name: string): TransferSyntax => ({
+const encapsulated = (uid: string, name: string, codec?: FrameCodec): TransferSyntax => ({
   uid,
   name,
   littleEndian: true,
   explicitVr: true,
   deflated: false,
   encapsulated: true,
-  decodable: false,
+  decodable: codec !== undefined,
+  ...(codec ? { codec } : {}),
 });
 
 export const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
@@ -49,21 +59,21 @@ const registry = new Map<string, TransferSyntax>(
     native(EXPLICIT_VR_LITTLE_ENDIAN, 'Explicit VR Little Endian', true, true),
     native(EXPLICIT_VR_BIG_ENDIAN, 'Explicit VR Big Endian (retired)', false, true),
     native(DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, 'Deflated Explicit VR Little Endian', true, true, true),
-    encapsulated('1.2.840.10008.1.2.4.50', 'JPEG Baseline (Process 1)'),
-    encapsulated('1.2.840.10008.1.2.4.51', 'JPEG Extended (Process 2 & 4)'),
-    encapsulated('1.2.840.10008.1.2.4.57', 'JPEG Lossless, Non-Hierarchical (Process 14)'),
-    encapsulated('1.2.840.10008.1.2.4.70', 'JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14, SV1)'),
-    encapsulated('1.2.840.10008.1.2.4.80', 'JPEG-LS Lossless'),
-    encapsulated('1.2.840.10008.1.2.4.81', 'JPEG-LS Lossy (Near-Lossless)'),
-    encapsulated('1.2.840.10008.1.2.4.90', 'JPEG 2000 Image Compression (Lossless Only)'),
-    encapsulated('1.2.840.10008.1.2.4.91', 'JPEG 2000 Image Compression'),
+    encapsulated('1.2.840.10008.1.2.4.50', 'JPEG Baseline (Process 1)', jpegCodec),
+    encapsulated('1.2.840.10008.1.2.4.51', 'JPEG Extended (Process 2 & 4)', jpegCodec),
+    encapsulated('1.2.840.10008.1.2.4.57', 'JPEG Lossless, Non-Hierarchical (Process 14)', jpegCodec),
+    encapsulated('1.2.840.10008.1.2.4.70', 'JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14, SV1)', jpegCodec),
+    encapsulated('1.2.840.10008.1.2.4.80', 'JPEG-LS Lossless', jpegLsCodec),
+    encapsulated('1.2.840.10008.1.2.4.81', 'JPEG-LS Lossy (Near-Lossless)', jpegLsCodec),
+    encapsulated('1.2.840.10008.1.2.4.90', 'JPEG 2000 Image Compression (Lossless Only)', jpeg2000Codec),
+    encapsulated('1.2.840.10008.1.2.4.91', 'JPEG 2000 Image Compression', jpeg2000Codec),
     encapsulated('1.2.840.10008.1.2.4.201', 'High-Throughput JPEG 2000 (Lossless Only)'),
     encapsulated('1.2.840.10008.1.2.4.202', 'High-Throughput JPEG 2000 with RPCL Options (Lossless Only)'),
     encapsulated('1.2.840.10008.1.2.4.203', 'High-Throughput JPEG 2000'),
     encapsulated('1.2.840.10008.1.2.4.100', 'MPEG2 Main Profile / Main Level'),
     encapsulated('1.2.840.10008.1.2.4.102', 'MPEG-4 AVC/H.264 High Profile / Level 4.1'),
     encapsulated('1.2.840.10008.1.2.4.110', 'JPEG XL Lossless'),
-    encapsulated('1.2.840.10008.1.2.5', 'RLE Lossless'),
+    encapsulated('1.2.840.10008.1.2.5', 'RLE Lossless', rleCodec),
   ].map((ts) => [ts.uid, ts]),
 );
 

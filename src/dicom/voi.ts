@@ -1,8 +1,9 @@
 /**
  * VOI LUT stage (PS3.3 C.11.2) and the choice of output polarity (Presentation LUT, PS3.3 C.11.6):
- * modality values → 8-bit display values. Output values run from `low` (for the lowest input) to
- * `high`; an inverted presentation simply swaps them (0..255 becomes 255..0), which is also how the
- * references were computed by dcmtk. Fractions are truncated, as dcmtk does.
+ * modality values → display values, 8-bit (0..255) or 16-bit (0..65535) with the same formulas.
+ * Output values run from `low` (for the lowest input) to `high`; an inverted presentation simply
+ * swaps them (0..255 becomes 255..0), which is also how the references were computed by dcmtk.
+ * Fractions are truncated, as dcmtk does.
  */
 import type { DicomDataset } from './dataset.js';
 import { elementNumbers, firstCode } from './image-info.js';
@@ -22,6 +23,9 @@ export interface OutputRange {
   readonly high: number;
 }
 
+/** Display values: 8-bit (max 255) or 16-bit (max 65535) gray levels. */
+export type DisplayValues = Uint8Array | Uint16Array;
+
 const WINDOW_CENTER = '00281050';
 const WINDOW_WIDTH = '00281051';
 const VOI_LUT_FUNCTION = '00281056';
@@ -32,12 +36,13 @@ const PRESENTATION_LUT_SHAPE = '20500020';
 /**
  * Output polarity (PS3.3 C.11.6.1, C.7.6.3.1.2): an explicit Presentation LUT Shape decides
  * (INVERSE inverts, IDENTITY does not); without one, MONOCHROME1 is inverted so that its minimum
- * displays white. This is dcmtk's rule, which the reference renders follow.
+ * displays white. This is dcmtk's rule, which the reference renders follow. `maxOutput` is the
+ * largest display value (255 for 8-bit output, 65535 for 16-bit).
  */
-export function presentationRange(photometricInterpretation: string, dataset: DicomDataset): OutputRange {
+export function presentationRange(photometricInterpretation: string, dataset: DicomDataset, maxOutput = 255): OutputRange {
   const shape = firstCode(dataset, PRESENTATION_LUT_SHAPE);
   const inverse = shape === 'INVERSE' || (shape !== 'IDENTITY' && photometricInterpretation === 'MONOCHROME1');
-  return inverse ? { low: 255, high: 0 } : { low: 0, high: 255 };
+  return inverse ? { low: maxOutput, high: 0 } : { low: 0, high: maxOutput };
 }
 
 /**
@@ -88,7 +93,7 @@ export function minMaxWindow(values: ArrayLike<number>): VoiWindow {
  * Window LINEAR (PS3.3 C.11.2.1.2.1): x ≤ c − 0.5 − (w − 1)/2 → low; x > c − 0.5 + (w − 1)/2 → high;
  * else ((x − (c − 0.5)) / (w − 1) + 0.5) × (high − low) + low, truncated.
  */
-export function windowLinear(values: ArrayLike<number>, window: VoiWindow, range: OutputRange, out: Uint8Array): Uint8Array {
+export function windowLinear<T extends DisplayValues>(values: ArrayLike<number>, window: VoiWindow, range: OutputRange, out: T): T {
   const { center, width } = window;
   const { low, high } = range;
   const width1 = width - 1;
@@ -109,7 +114,7 @@ export function windowLinear(values: ArrayLike<number>, window: VoiWindow, range
  * Window LINEAR_EXACT (PS3.3 C.11.2.1.3.2): x ≤ c − w/2 → low; x > c + w/2 → high;
  * else ((x − c) / w + 0.5) × (high − low) + low, truncated.
  */
-export function windowLinearExact(values: ArrayLike<number>, window: VoiWindow, range: OutputRange, out: Uint8Array): Uint8Array {
+export function windowLinearExact<T extends DisplayValues>(values: ArrayLike<number>, window: VoiWindow, range: OutputRange, out: T): T {
   const { center, width } = window;
   const { low, high } = range;
   const left = center - width / 2;
@@ -123,7 +128,7 @@ export function windowLinearExact(values: ArrayLike<number>, window: VoiWindow, 
 }
 
 /** Window SIGMOID (PS3.3 C.11.2.1.3.1): (high − low) / (1 + exp(−4 (x − c) / w)) + low, truncated. */
-export function windowSigmoid(values: ArrayLike<number>, window: VoiWindow, range: OutputRange, out: Uint8Array): Uint8Array {
+export function windowSigmoid<T extends DisplayValues>(values: ArrayLike<number>, window: VoiWindow, range: OutputRange, out: T): T {
   const { center, width } = window;
   const { low, high } = range;
   const outRange = high - low;
@@ -134,24 +139,28 @@ export function windowSigmoid(values: ArrayLike<number>, window: VoiWindow, rang
 }
 
 /** Applies a VOI window with the given function (PS3.3 C.11.2.1.2, C.11.2.1.3). */
-export function applyWindow(values: ArrayLike<number>, window: VoiWindow, fn: VoiFunction, range: OutputRange, out: Uint8Array): Uint8Array {
+export function applyWindow<T extends DisplayValues>(values: ArrayLike<number>, window: VoiWindow, fn: VoiFunction, range: OutputRange, out: T): T {
   if (fn === 'SIGMOID') return windowSigmoid(values, window, range, out);
   if (fn === 'LINEAR_EXACT') return windowLinearExact(values, window, range, out);
   return windowLinear(values, window, range, out);
 }
 
 /**
- * VOI LUT (PS3.3 C.11.2.1.1): inputs clamp to the table's ends; an entry v of an n-bit table maps to
- * low + v × 256 / 2ⁿ toward high (dcmtk's scaling; for 8-bit tables the entry itself).
+ * VOI LUT (PS3.3 C.11.2.1.1): inputs clamp to the table's ends. For 8-bit output an entry v of an
+ * n-bit table maps to low + v × 256 / 2ⁿ toward high (dcmtk's scaling; for 8-bit tables the entry
+ * itself); for 16-bit output to v × 65535 / (2ⁿ − 1), so the table's full range spans 0..65535.
  */
-export function applyVoiLut(values: ArrayLike<number>, lut: Lut, range: OutputRange, out: Uint8Array): Uint8Array {
+export function applyVoiLut<T extends DisplayValues>(values: ArrayLike<number>, lut: Lut, range: OutputRange, out: T): T {
   const last = lut.data.length - 1;
-  const scale = 256 / 2 ** lut.bits;
+  const max = Math.max(range.low, range.high);
   const inverse = range.low > range.high;
+  // y = v × num / den, divided last so that the top entry maps exactly to max
+  const num = max === 255 ? 256 : max;
+  const den = max === 255 ? 2 ** lut.bits : 2 ** lut.bits - 1;
   for (let i = 0; i < values.length; i++) {
     const k = Math.trunc(values[i]! - lut.firstMapped);
-    const y = Math.min(255, Math.trunc(lut.data[k <= 0 ? 0 : k >= last ? last : k]! * scale));
-    out[i] = inverse ? 255 - y : y;
+    const y = Math.min(max, Math.trunc((lut.data[k <= 0 ? 0 : k >= last ? last : k]! * num) / den));
+    out[i] = inverse ? max - y : y;
   }
   return out;
 }

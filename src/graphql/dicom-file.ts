@@ -2,12 +2,12 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { DicomDataset, DicomElement } from '../dicom/dataset.js';
 import { ElementList } from '../dicom/dataset.js';
-import { FrameOutOfRangeError, InvalidArgumentError } from '../errors.js';
+import { MAX_THUMBNAIL_SIZE } from '../dicom/resize.js';
 import type { DicomFileRow } from '../storage/schema.js';
 import { builder } from './builder.js';
 import type { Context } from './context.js';
 import { DicomAttributeRef, findAttribute, listAttributes } from './dicom-attribute.js';
-import { pngPath } from './png-url.js';
+import { checkPngArguments, contentVersion, pngPath } from './png-url.js';
 import { WindowInput } from './window-input.js';
 
 export const DicomFileRef = builder.objectRef<DicomFileRow>('DicomFile');
@@ -70,22 +70,25 @@ builder.node(DicomFileRef, {
     }),
     pngUrl: t.string({
       nullable: true,
-      description: 'Absolute URL of a PNG rendering of one frame; null when the file has no pixel data.',
+      description:
+        'Absolute URL of a PNG rendering of one frame; null when the file has no pixel data. The URL carries the content version (`v`), so its response is cacheable as immutable.',
       args: {
         frame: t.arg.int({ defaultValue: 1, required: false, description: '1-based frame number (default 1).' }),
         window: t.arg({ type: WindowInput, required: false, description: 'VOI window; default: the file\'s first window, else min–max.' }),
+        maxSize: t.arg.int({
+          required: false,
+          description: `Fit the image within maxSize × maxSize pixels keeping its aspect ratio (1..${MAX_THUMBNAIL_SIZE}; area averaging; never enlarged).`,
+        }),
+        bitDepth: t.arg.int({
+          defaultValue: 8,
+          required: false,
+          description: '8 (default) or 16: a 16-bit gray PNG keeping the full precision of the windowed values (0..65535). Colour images stay 8-bit RGB.',
+        }),
       },
-      resolve: (file, { frame: frameArg, window }, ctx) => {
+      resolve: (file, { frame, window, maxSize, bitDepth }, ctx) => {
         if (!file.hasPixelData) return null;
-        const frame = frameArg ?? 1;
-        const frames = file.numberOfFrames ?? 1;
-        if (frame < 1 || frame > frames) throw new FrameOutOfRangeError(frame, frames);
-        if (window) {
-          if (!Number.isFinite(window.center) || !Number.isFinite(window.width) || window.width <= 0) {
-            throw new InvalidArgumentError('window.width must be a finite number > 0 and window.center finite');
-          }
-        }
-        return ctx.baseUrl + pngPath({ fileId: file.id, frame, ...(window ? { window } : {}) });
+        const options = checkPngArguments({ frame: frame ?? 1, window, maxSize, bitDepth }, file);
+        return ctx.baseUrl + pngPath({ fileId: file.id, version: contentVersion(file.sha256), ...options });
       },
     }),
   }),

@@ -1,7 +1,8 @@
 /**
  * createApp(config) → { server, close }: node:http in front of yoga. Multipart GraphQL requests
  * are parsed by graphql-upload-ts (files stream to disk, never held in memory) and handed to yoga
- * as a parsed body; the image route and health check are plain handlers.
+ * as a parsed body; the image route and health check are plain handlers. Images render in a
+ * worker pool, so attribute queries keep answering while renders run.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { processRequest } from 'graphql-upload-ts';
@@ -11,6 +12,8 @@ import { DicomIngest } from '../storage/dicom-ingest.js';
 import { openDatabase } from '../storage/db.js';
 import { HeaderCache } from '../storage/header-cache.js';
 import { LocalBlobStore } from '../storage/local-blob-store.js';
+import { PngCache, type PngCacheStats } from '../render/png-cache.js';
+import { RenderPool } from '../render/render-pool.js';
 import { sendHealth } from './health.js';
 import { sendError, sendJsonError } from './json-response.js';
 import { handlePng, isPngPath } from './png-route.js';
@@ -18,8 +21,10 @@ import { createGraphqlHandler } from './yoga.js';
 
 export interface App {
   readonly server: Server;
-  /** Stops accepting connections, lets requests in flight finish, closes the database. */
+  /** Stops accepting connections, lets requests in flight finish, stops the render workers, closes the database. */
   close(): Promise<void>;
+  /** Render and PNG cache counters (tests, monitoring); no ids, names or patient data. */
+  renderStats(): { pool: ReturnType<RenderPool['stats']>; cache: PngCacheStats };
 }
 
 export interface AppOptions {
@@ -38,13 +43,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const headers = new HeaderCache(blobs, { maxEntries: config.headerCacheEntries, maxBytes: config.headerCacheBytes });
   const ingest = new DicomIngest(blobs, files, config.maxUploadBytes);
   const yoga = createGraphqlHandler({ files, headers, ingest }, config.publicUrl, logError);
+  const pool = new RenderPool({ workers: config.renderWorkers, timeoutMs: config.renderTimeoutMs, maxQueue: config.renderQueue });
+  const cache = new PngCache(config.pngCacheBytes);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
     if (url.pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) return sendHealth(res);
     if (isPngPath(url.pathname) && (method === 'GET' || method === 'HEAD')) {
-      return handlePng(req, res, url, { files, blobs, headers, maxRenderPixels: config.maxRenderPixels });
+      return handlePng(req, res, url, { files, blobs, pool, cache, maxRenderPixels: config.maxRenderPixels });
     }
     if (method === 'POST' && /^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
       if (url.pathname !== '/graphql') return sendJsonError(res, 404, 'NOT_FOUND', 'Not found');
@@ -88,10 +95,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
-      }).then(() => {
-        database.close();
-      });
+      })
+        .then(() => pool.close())
+        .then(() => {
+          database.close();
+        });
       return closing;
     },
+    renderStats: () => ({ pool: pool.stats(), cache: cache.stats() }),
   };
 }

@@ -1,40 +1,45 @@
 /**
- * The companion image route: GET /files/{id}/frames/{frame}.png[?center=&width=] answers
- * image/png. Stored files never change, so a rendering is identified by content hash + frame +
- * window: that is the strong ETag, and a repeated request with If-None-Match gets 304.
+ * The companion image route: GET /files/{id}/frames/{frame}.png[?v=&center=&width=&maxSize=&bitDepth=]
+ * answers image/png. Rendering runs in the worker pool (never on the event loop) and its result
+ * is cached. Stored files never change, so a rendering is identified by content hash + frame +
+ * parameters: that is the strong ETag and the cache key, and If-None-Match gets 304. A URL that
+ * carries the content version `v` (as `pngUrl` builds it) is cacheable as immutable.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { renderFrame } from '../dicom/render.js';
-import { datasetSource, scanDicom } from '../dicom/scan.js';
-import { FrameOutOfRangeError, ImageTooLargeError, InvalidArgumentError, NoPixelDataError, NotFoundError } from '../errors.js';
-import { PNG_PATH_PATTERN } from '../graphql/png-url.js';
-import type { LocalBlobStore } from '../storage/local-blob-store.js';
+import { ImageTooLargeError, NoPixelDataError, NotFoundError } from '../errors.js';
+import { checkPngArguments, type PngOptions, PNG_PATH_PATTERN, parsePngQuery } from '../graphql/png-url.js';
+import type { PngCache } from '../render/png-cache.js';
+import type { RenderPool } from '../render/render-pool.js';
 import type { DicomFileRepository } from '../storage/dicom-files.js';
-import type { HeaderCache } from '../storage/header-cache.js';
+import type { LocalBlobStore } from '../storage/local-blob-store.js';
 
 export interface PngRouteDeps {
   /** Largest Rows × Columns × Frames rendered. */
   readonly maxRenderPixels: number;
   readonly files: DicomFileRepository;
   readonly blobs: LocalBlobStore;
-  readonly headers: HeaderCache;
+  readonly pool: RenderPool;
+  readonly cache: PngCache;
 }
+
+/**
+ * Patient images: `private` keeps them out of shared caches (proxies, CDNs) while the browser
+ * keeps its own copy. A versioned URL names fixed bytes and a fixed rendering: a year, immutable.
+ */
+export const CACHE_CONTROL_VERSIONED = 'private, max-age=31536000, immutable';
+export const CACHE_CONTROL_UNVERSIONED = 'private, max-age=60';
 
 /** True when the path is the image route's. */
 export function isPngPath(pathname: string): boolean {
   return PNG_PATH_PATTERN.test(pathname);
 }
 
-function parseWindow(params: URLSearchParams): { center: number; width: number } | undefined {
-  const c = params.get('center');
-  const w = params.get('width');
-  if (c === null && w === null) return undefined;
-  if (c === null || w === null) throw new InvalidArgumentError('give both center and width, or neither');
-  const center = Number(c);
-  const width = Number(w);
-  if (c.trim() === '' || !Number.isFinite(center)) throw new InvalidArgumentError(`center must be a finite number, got ${JSON.stringify(c)}`);
-  if (w.trim() === '' || !Number.isFinite(width) || width <= 0) throw new InvalidArgumentError(`width must be a number > 0, got ${JSON.stringify(w)}`);
-  return { center, width };
+/** Content hash + frame + every parameter that changes the pixels: the ETag and the cache key. */
+export function renderingTag(sha256: string, o: PngOptions): string {
+  const window = o.window ? `-${o.window.center}-${o.window.width}` : '';
+  const size = o.maxSize !== undefined ? `-s${o.maxSize}` : '';
+  const depth = o.bitDepth === 16 ? '-d16' : '';
+  return `${sha256.slice(0, 32)}-${o.frame}${window}${size}${depth}`;
 }
 
 /** Handles one image request; throws AppErrors for the caller to map to statuses. */
@@ -42,36 +47,46 @@ export async function handlePng(req: IncomingMessage, res: ServerResponse, url: 
   const match = PNG_PATH_PATTERN.exec(url.pathname);
   if (!match) throw new NotFoundError();
   const [, id, frameText] = match as unknown as [string, string, string];
-  const frame = Number(frameText);
-  const window = parseWindow(url.searchParams);
+  const query = parsePngQuery(url.searchParams);
 
   const file = deps.files.findById(id);
   if (!file) throw new NotFoundError(`No DICOM file with id ${id}`);
   if (!file.hasPixelData) throw new NoPixelDataError();
+  const options = checkPngArguments({ ...query, frame: Number(frameText) }, file);
+  if (query.version !== undefined && !file.sha256.startsWith(query.version)) {
+    throw new NotFoundError(`File ${id} has no content version ${query.version} (its pngUrl gives the current one)`);
+  }
   const frames = file.numberOfFrames ?? 1;
-  if (frame < 1 || frame > frames) throw new FrameOutOfRangeError(frame, frames);
   const pixels = (file.rows ?? 0) * (file.columns ?? 0) * frames;
   // Native pixel data with less than 1 bit per claimed pixel is inconsistent, not large: the
   // renderer rejects it (422 INCONSISTENT_IMAGE, saying why) before allocating anything.
   const inconsistent = !file.pixelDataEncapsulated && (file.pixelDataLength ?? 0) * 8 < pixels;
   if (pixels > deps.maxRenderPixels && !inconsistent) throw new ImageTooLargeError(pixels, deps.maxRenderPixels);
 
-  const etag = `"${file.sha256.slice(0, 32)}-${frame}${window ? `-${window.center}-${window.width}` : ''}"`;
-  const cacheHeaders = { etag, 'cache-control': 'private, max-age=3600' };
+  const key = renderingTag(file.sha256, options);
+  const etag = `"${key}"`;
+  const cacheHeaders = { etag, 'cache-control': query.version !== undefined ? CACHE_CONTROL_VERSIONED : CACHE_CONTROL_UNVERSIONED };
   if (ifNoneMatch(req.headers['if-none-match'], etag)) {
     res.writeHead(304, cacheHeaders);
     res.end();
     return;
   }
 
-  const header = await deps.headers.get(file);
-  const source = deps.blobs.open(file.sha256);
+  // A client that goes away stops waiting; its render is cancelled unless another request shares it.
+  const gone = new AbortController();
+  const onClose = () => {
+    if (!res.writableFinished) gone.abort(new Error('client closed the connection'));
+  };
+  res.once('close', onClose);
   let png: Buffer;
   try {
-    const structure = scanDicom(source);
-    png = renderFrame(header.dataset, structure, datasetSource(source, structure), { frame, ...(window ? { window } : {}) }).png;
+    const job = { path: deps.blobs.blobPath(file.sha256), sha256: file.sha256, headerEnd: file.headerEnd, ...options };
+    png = (await deps.cache.get(key, (signal) => deps.pool.render(job, signal), gone.signal)).png;
+  } catch (err) {
+    if (gone.signal.aborted) return;
+    throw err;
   } finally {
-    source.close();
+    res.off('close', onClose);
   }
   res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length, ...cacheHeaders });
   res.end(req.method === 'HEAD' ? undefined : png);
@@ -84,4 +99,3 @@ function ifNoneMatch(header: string | undefined, etag: string): boolean {
     return tag === '*' || tag === etag || tag === `W/${etag}`;
   });
 }
-

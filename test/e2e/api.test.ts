@@ -141,7 +141,7 @@ describe('upload → attribute → pngUrl → PNG', () => {
       { id: file.id },
     );
     const { pngUrl, wide } = q.body.data.dicomFile;
-    expect(pngUrl).toMatch(new RegExp(`^${server.url}/files/[0-9a-f-]+/frames/1\\.png$`));
+    expect(pngUrl).toMatch(new RegExp(`^${server.url}/files/[0-9a-f-]+/frames/1\\.png\\?v=[0-9a-f]{16}$`));
     const res = await fetch(pngUrl);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('image/png');
@@ -294,7 +294,7 @@ describe('errors and bad inputs', () => {
     expect(existsSync(join(server.dataDir, '..', '..', 'etc', 'evil.dcm'))).toBe(false);
   });
 
-  it('image route: 404 unknown id / no pixel data, 400 frame or window, 415 compressed, 422 inconsistent', async () => {
+  it('image route: 404 unknown id / no pixel data, 400 frame or window, 422 corrupt codestream, 415 no decoder, 422 inconsistent', async () => {
     const json = async (url: string) => {
       const res = await fetch(url);
       return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as { error: { code: string; message: string } } };
@@ -311,8 +311,8 @@ describe('errors and bad inputs', () => {
     const q = await server.gql(`query ($id: ID!) { dicomFile(id: $id) { pngUrl } }`, { id: img.file.id });
     const url: string = q.body.data.dicomFile.pngUrl;
     expect(await json(url.replace('/frames/1.png', '/frames/2.png'))).toMatchObject({ status: 400, body: { error: { code: 'FRAME_OUT_OF_RANGE' } } });
-    expect(await json(`${url}?center=10&width=0`)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT' } } });
-    expect(await json(`${url}?center=10`)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT' } } });
+    expect(await json(`${url}&center=10&width=0`)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT' } } });
+    expect(await json(`${url}&center=10`)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT' } } });
     const gqlFrame = await server.gql(`query ($id: ID!) { dicomFile(id: $id) { pngUrl(frame: 3) } }`, { id: img.file.id });
     expect(gqlFrame.body.errors?.[0]?.extensions?.code).toBe('FRAME_OUT_OF_RANGE');
     const gqlWindow = await server.gql(`query ($id: ID!) { dicomFile(id: $id) { pngUrl(window: { center: 1, width: -5 }) } }`, { id: img.file.id });
@@ -339,9 +339,27 @@ describe('errors and bad inputs', () => {
     expect(jq.body.data.dicomFile.transferSyntaxUid).toBe(JPEG_BASELINE);
     // empty offset table item (8) + one 4-byte fragment item (12) + sequence delimiter (8)
     expect(jq.body.data.dicomFile.attribute).toEqual({ vr: 'OB', text: '(OB, 28 bytes)' });
-    const unsupported = await json(jq.body.data.dicomFile.pngUrl);
+    // A JPEG codestream with no frame header: the decoder refuses it, saying why.
+    const corrupt = await json(jq.body.data.dicomFile.pngUrl);
+    expect(corrupt).toMatchObject({ status: 422, body: { error: { code: 'INVALID_PIXEL_DATA' } } });
+    expect(corrupt.body.error.message).toMatch(/JPEG codestream: no frame header/);
+
+    // A transfer syntax without a decoder: 415 naming it.
+    const mpeg2 = '1.2.840.10008.1.2.4.100';
+    const mpegFile = await uploadOk(server, buildDicom({ transferSyntax: mpeg2, elements: basicElements([
+      { tag: '00280002', vr: 'US', value: 1 },
+      { tag: '00280004', vr: 'CS', value: 'MONOCHROME2' },
+      { tag: '00280010', vr: 'US', value: 2 },
+      { tag: '00280011', vr: 'US', value: 2 },
+      { tag: '00280100', vr: 'US', value: 8 },
+      { tag: '00280101', vr: 'US', value: 8 },
+      { tag: '00280102', vr: 'US', value: 7 },
+      { tag: '00280103', vr: 'US', value: 0 },
+    ]), pixelData: { fragments: [new Uint8Array([0, 0, 1, 0xb3])] }, meta: { sopInstanceUid: '1.2.3.204' } }));
+    const mq = await server.gql(`query ($id: ID!) { dicomFile(id: $id) { pngUrl } }`, { id: mpegFile.file.id });
+    const unsupported = await json(mq.body.data.dicomFile.pngUrl);
     expect(unsupported).toMatchObject({ status: 415, body: { error: { code: 'UNSUPPORTED_TRANSFER_SYNTAX' } } });
-    expect(unsupported.body.error.message).toContain(JPEG_BASELINE);
+    expect(unsupported.body.error.message).toContain(mpeg2);
 
     // Stored as archives do, attributes served, PNG 422 saying what is inconsistent.
     const short = await uploadOk(server, syntheticImage({ rows: 8, columns: 8, truncatePixelDataTo: 20, sopInstanceUid: '1.2.3.203' }));

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
@@ -8,6 +9,12 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({ port: 4000, host: '127.0.0.1', maxUploadBytes: 1024 ** 3, publicUrl: undefined });
     expect(c.dataDir).toBe(resolve('./data'));
     expect(Object.isFrozen(c)).toBe(true);
+    expect(c).toMatchObject({ renderWorkers: availableParallelism(), renderTimeoutMs: 30_000, renderQueue: 1000, pngCacheBytes: 64 * 1024 ** 2 });
+  });
+
+  it('reads the render settings', () => {
+    const c = loadConfig({ RENDER_WORKERS: '3', RENDER_TIMEOUT_MS: '50', RENDER_QUEUE: '7', PNG_CACHE_BYTES: '0' });
+    expect(c).toMatchObject({ renderWorkers: 3, renderTimeoutMs: 50, renderQueue: 7, pngCacheBytes: 0 });
   });
 
   it('reads every variable', () => {
@@ -24,6 +31,10 @@ describe('loadConfig', () => {
     [{ PUBLIC_URL: 'not a url' }, /PUBLIC_URL must be an absolute http\(s\) URL/],
     [{ PUBLIC_URL: 'ftp://x' }, /PUBLIC_URL must use http or https/],
     [{ HOST: 'bad host!' }, /HOST is not a host name/],
+    [{ RENDER_WORKERS: '0' }, /RENDER_WORKERS must be between 1 and 256/],
+    [{ RENDER_TIMEOUT_MS: '1.5' }, /RENDER_TIMEOUT_MS must be a whole number/],
+    [{ RENDER_QUEUE: '0' }, /RENDER_QUEUE must be between 1/],
+    [{ PNG_CACHE_BYTES: '-1' }, /PNG_CACHE_BYTES must be a whole number/],
   ])('rejects %j with a clear message', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -3,11 +3,12 @@ import { BufferByteSource } from '../../src/dicom/byte-source.js';
 import { type DicomElement, ElementList } from '../../src/dicom/dataset.js';
 import { renderFrame } from '../../src/dicom/render.js';
 import type { DicomStructure } from '../../src/dicom/scan.js';
-import { EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, findTransferSyntax } from '../../src/dicom/transfer-syntax.js';
+import { EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, findTransferSyntax, transferSyntaxOrFallback } from '../../src/dicom/transfer-syntax.js';
 import {
   FrameOutOfRangeError,
   InconsistentImageError,
   InvalidArgumentError,
+  InvalidPixelDataError,
   NoPixelDataError,
   UnsupportedTransferSyntaxError,
 } from '../../src/errors.js';
@@ -154,6 +155,20 @@ describe('renderFrame, colour (PS3.3 C.7.6.3.1.2)', () => {
     expect(b).toBeLessThan(3);
   });
 
+  it('converts RLE-decoded YBR_FULL like native YBR_FULL (RLE has no colour transform, PS3.5 G.2)', () => {
+    // One segment per sample: Y, Cb, Cr (PS3.5 G.3.1 literal runs), the same pixels as above.
+    const header = new Uint8Array(64);
+    const view = new DataView(header.buffer);
+    view.setUint32(0, 3, true);
+    [64, 67, 70].forEach((offset, i) => view.setUint32(4 + 4 * i, offset, true));
+    const frame = new Uint8Array([...header, 1, 128, 76, 1, 128, 85, 1, 128, 255, 0]);
+    const img = image({ rows: 1, columns: 2, samples: 3, planar: 0, photometric: 'YBR_FULL', bits: [8, 8, 7], pixels: frame, uid: '1.2.840.10008.1.2.5' });
+    const structure = { ...img.structure, pixelData: { ...img.structure.pixelData!, length: null, offsetTable: [], fragments: [{ offset: OFFSET, length: frame.length }] } };
+    const d = decodePng(renderFrame(img.dataset, structure, img.source, { frame: 1 }).png);
+    expect(Array.from(d.data).slice(0, 3)).toEqual([128, 127, 128]);
+    expect(Array.from(d.data)[4]).toBeGreaterThan(250);
+  });
+
   it('maps PALETTE COLOR through its LUTs (descriptor: entries, first mapped value, bits)', () => {
     const lut = (vals: number[]) => new Uint8Array(Uint16Array.from(vals).buffer);
     const extra = [
@@ -185,10 +200,19 @@ describe('renderFrame errors', () => {
     expect(() => renderFrame(img.dataset, img.structure, img.source, { frame: 1, window: { center: Number.NaN, width: 1 } })).toThrow(InvalidArgumentError);
   });
 
-  it('UnsupportedTransferSyntaxError naming the UID for compressed pixel data', () => {
-    const jpeg = image({ rows: 1, columns: 2, pixels: le16(1, 2), uid: '1.2.840.10008.1.2.4.50' });
-    expect(() => renderFrame(jpeg.dataset, jpeg.structure, jpeg.source, { frame: 1 })).toThrow(UnsupportedTransferSyntaxError);
-    expect(() => renderFrame(jpeg.dataset, jpeg.structure, jpeg.source, { frame: 1 })).toThrow(/1\.2\.840\.10008\.1\.2\.4\.50/);
+  it('UnsupportedTransferSyntaxError naming the UID for a transfer syntax without a decoder (MPEG2, unknown)', () => {
+    const mpeg = image({ rows: 1, columns: 2, pixels: le16(1, 2), uid: '1.2.840.10008.1.2.4.100' });
+    expect(() => renderFrame(mpeg.dataset, mpeg.structure, mpeg.source, { frame: 1 })).toThrow(UnsupportedTransferSyntaxError);
+    expect(() => renderFrame(mpeg.dataset, mpeg.structure, mpeg.source, { frame: 1 })).toThrow(/1\.2\.840\.10008\.1\.2\.4\.100 \(MPEG2/);
+    const unknown = { ...mpeg, structure: { ...mpeg.structure, transferSyntax: transferSyntaxOrFallback('1.2.3.4.5') } };
+    expect(() => renderFrame(unknown.dataset, unknown.structure, unknown.source, { frame: 1 })).toThrow(/No pixel decoder for transfer syntax 1\.2\.3\.4\.5/);
+  });
+
+  it('InvalidPixelDataError for encapsulated pixel data that is not what its transfer syntax says', () => {
+    const jpeg = image({ rows: 1, columns: 2, pixels: new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), uid: '1.2.840.10008.1.2.4.50' });
+    const structure = { ...jpeg.structure, pixelData: { ...jpeg.structure.pixelData!, length: null, offsetTable: [], fragments: [{ offset: OFFSET, length: 4 }] } };
+    expect(() => renderFrame(jpeg.dataset, structure, jpeg.source, { frame: 1 })).toThrow(InvalidPixelDataError);
+    expect(() => renderFrame(jpeg.dataset, structure, jpeg.source, { frame: 1 })).toThrow(/JPEG codestream: no frame header/);
   });
 
   it('NoPixelDataError without pixel data', () => {

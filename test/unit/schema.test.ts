@@ -52,7 +52,7 @@ describe('schema.graphql', () => {
         'numberOfFrames: Int',
         'attribute(tag: String!): DicomAttribute',
         'attributes(tags: [String!]): [DicomAttribute!]!',
-        'pngUrl(frame: Int = 1, window: WindowInput): String',
+        'pngUrl(frame: Int = 1, window: WindowInput, maxSize: Int, bitDepth: Int = 8): String',
       ]),
     );
     expect(fieldsOf('DicomAttribute')).toEqual(
