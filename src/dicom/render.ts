@@ -17,6 +17,13 @@ import type { DicomStructure } from './scan.js';
 import type { TransferSyntax } from './transfer-syntax.js';
 import { applyVoiLut, applyWindow, type DisplayValues, minMaxWindow, presentationRange, readVoiLut, readWindow, readVoiFunction } from './voi.js';
 
+/**
+ * Revision of the rendering pipeline's output. Bump it whenever a change alters the pixels of any
+ * rendering: it is part of every image URL and ETag, so browsers holding an "immutable" PNG from
+ * an older pipeline fetch the new one.
+ */
+export const RENDERER_REVISION = 1;
+
 export interface RenderOptions {
   /** 1-based frame number. */
   frame: number;

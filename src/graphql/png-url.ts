@@ -4,10 +4,12 @@
  *
  *   /files/{id}/frames/{frame}.png?v={content version}&center=&width=&maxSize=&bitDepth=
  *
- * `v` is the first 16 hex digits of the file's SHA-256: a URL that carries it names one rendering
- * of fixed bytes, so its response may be cached as immutable. Rendering arguments are validated
+ * `v` is the first 16 hex digits of the file's SHA-256 and the renderer revision ("…r1"): a URL
+ * that carries the current one names one rendering of fixed bytes, so its response may be cached
+ * as immutable. Rendering arguments are validated
  * here, once, for both edges (GraphQL arguments and query parameters).
  */
+import { RENDERER_REVISION } from '../dicom/render.js';
 import { MAX_THUMBNAIL_SIZE } from '../dicom/resize.js';
 import { FrameOutOfRangeError, InvalidArgumentError } from '../errors.js';
 
@@ -23,8 +25,14 @@ export interface PngOptions {
 
 export interface PngRequest extends PngOptions {
   readonly fileId: string;
-  /** Content version (SHA-256 prefix); omitted: a URL that may be revalidated sooner. */
+  /** Content version (contentVersion()); omitted: a URL that may be revalidated sooner. */
   readonly version?: string;
+}
+
+/** A parsed `v`: which bytes, rendered by which pipeline revision. */
+export interface ContentVersion {
+  readonly shaPrefix: string;
+  readonly revision: number;
 }
 
 /** What the index knows about a file's image, enough to check arguments without opening it. */
@@ -40,8 +48,9 @@ export const PNG_PATH_PATTERN = /^\/files\/([A-Za-z0-9-]{1,64})\/frames\/(\d{1,9
 /** Hex digits of the SHA-256 in `v`. */
 export const VERSION_LENGTH = 16;
 
+/** `v` for a file: its SHA-256 prefix and the current renderer revision. */
 export function contentVersion(sha256: string): string {
-  return sha256.slice(0, VERSION_LENGTH);
+  return `${sha256.slice(0, VERSION_LENGTH)}r${RENDERER_REVISION}`;
 }
 
 export function pngPath(req: PngRequest): string {
@@ -103,7 +112,7 @@ function number(params: URLSearchParams, name: string, pattern: RegExp, what: st
 }
 
 /** Reads the route's query parameters (not yet checked against the file: see checkPngArguments). */
-export function parsePngQuery(params: URLSearchParams): Omit<PngArguments, 'frame'> & { readonly version?: string } {
+export function parsePngQuery(params: URLSearchParams): Omit<PngArguments, 'frame'> & { readonly version?: ContentVersion } {
   const decimal = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
   const center = number(params, 'center', decimal, 'a number');
   const width = number(params, 'width', decimal, 'a number > 0');
@@ -111,11 +120,14 @@ export function parsePngQuery(params: URLSearchParams): Omit<PngArguments, 'fram
   const maxSize = number(params, 'maxSize', /^\d{1,9}$/, `an integer from 1 to ${MAX_THUMBNAIL_SIZE}`);
   const bitDepth = number(params, 'bitDepth', /^\d{1,2}$/, '8 or 16');
   const v = params.get('v');
-  if (v !== null && !/^[0-9a-f]{8,64}$/.test(v)) throw new InvalidArgumentError(`v must be 8 to 64 lowercase hex digits of the file's SHA-256, got ${JSON.stringify(v)}`);
+  const version = v === null ? null : /^([0-9a-f]{8,64})(?:r(\d{1,6}))?$/.exec(v);
+  if (v !== null && !version) {
+    throw new InvalidArgumentError(`v must be 8 to 64 lowercase hex digits of the file's SHA-256, optionally followed by r<revision>, got ${JSON.stringify(v)}`);
+  }
   return {
     ...(center !== undefined && width !== undefined ? { window: { center, width } } : {}),
     ...(maxSize !== undefined ? { maxSize } : {}),
     ...(bitDepth !== undefined ? { bitDepth } : {}),
-    ...(v !== null ? { version: v } : {}),
+    ...(version ? { version: { shaPrefix: version[1]!, revision: Number(version[2] ?? 0) } } : {}),
   };
 }

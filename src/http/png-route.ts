@@ -6,6 +6,7 @@
  * carries the content version `v` (as `pngUrl` builds it) is cacheable as immutable.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RENDERER_REVISION } from '../dicom/render.js';
 import { ImageTooLargeError, NoPixelDataError, NotFoundError } from '../errors.js';
 import { checkPngArguments, type PngOptions, PNG_PATH_PATTERN, parsePngQuery } from '../graphql/png-url.js';
 import type { PngCache } from '../render/png-cache.js';
@@ -39,7 +40,7 @@ export function renderingTag(sha256: string, o: PngOptions): string {
   const window = o.window ? `-${o.window.center}-${o.window.width}` : '';
   const size = o.maxSize !== undefined ? `-s${o.maxSize}` : '';
   const depth = o.bitDepth === 16 ? '-d16' : '';
-  return `${sha256.slice(0, 32)}-${o.frame}${window}${size}${depth}`;
+  return `${sha256.slice(0, 32)}-r${RENDERER_REVISION}-${o.frame}${window}${size}${depth}`;
 }
 
 /** Handles one image request; throws AppErrors for the caller to map to statuses. */
@@ -53,9 +54,12 @@ export async function handlePng(req: IncomingMessage, res: ServerResponse, url: 
   if (!file) throw new NotFoundError(`No DICOM file with id ${id}`);
   if (!file.hasPixelData) throw new NoPixelDataError();
   const options = checkPngArguments({ ...query, frame: Number(frameText) }, file);
-  if (query.version !== undefined && !file.sha256.startsWith(query.version)) {
-    throw new NotFoundError(`File ${id} has no content version ${query.version} (its pngUrl gives the current one)`);
+  if (query.version !== undefined && !file.sha256.startsWith(query.version.shaPrefix)) {
+    throw new NotFoundError(`File ${id} has no content version ${query.version.shaPrefix} (its pngUrl gives the current one)`);
   }
+  // Immutable only when the URL names these bytes AND this pipeline: an older revision's URL still
+  // works, but is revalidated like an unversioned one.
+  const immutable = query.version !== undefined && query.version.revision === RENDERER_REVISION;
   const frames = file.numberOfFrames ?? 1;
   const pixels = (file.rows ?? 0) * (file.columns ?? 0) * frames;
   // Native pixel data with less than 1 bit per claimed pixel is inconsistent, not large: the
@@ -65,7 +69,7 @@ export async function handlePng(req: IncomingMessage, res: ServerResponse, url: 
 
   const key = renderingTag(file.sha256, options);
   const etag = `"${key}"`;
-  const cacheHeaders = { etag, 'cache-control': query.version !== undefined ? CACHE_CONTROL_VERSIONED : CACHE_CONTROL_UNVERSIONED };
+  const cacheHeaders = { etag, 'cache-control': immutable ? CACHE_CONTROL_VERSIONED : CACHE_CONTROL_UNVERSIONED };
   if (ifNoneMatch(req.headers['if-none-match'], etag)) {
     res.writeHead(304, cacheHeaders);
     res.end();

@@ -4,6 +4,7 @@
  * event loop stays free while renders run; a render past RENDER_TIMEOUT_MS is stopped).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RENDERER_REVISION } from '../../src/dicom/render.js';
 import { workerEntry } from '../../src/render/render-pool.js';
 import { basicElements, buildDicom } from '../helpers/dicom-builder.js';
 import { syntheticImage } from '../helpers/fixtures.js';
@@ -157,11 +158,11 @@ describe('pngUrl arguments and the image route', () => {
   it('versioned URLs are immutable, unversioned ones short-lived; strong ETags per parameter set; 304', async () => {
     const img = await upload(server, syntheticImage({ sopInstanceUid: '1.2.5.5' }));
     const url = await pngUrl(server, img.id);
-    expect(new URL(url).searchParams.get('v')).toBe(img.sha256.slice(0, 16));
+    expect(new URL(url).searchParams.get('v')).toBe(`${img.sha256.slice(0, 16)}r${RENDERER_REVISION}`);
     const first = await getPng(url);
     expect(first.res.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
     const etag = first.res.headers.get('etag')!;
-    expect(etag).toBe(`"${img.sha256.slice(0, 32)}-1"`);
+    expect(etag).toBe(`"${img.sha256.slice(0, 32)}-r${RENDERER_REVISION}-1"`);
 
     const again = await fetch(url, { headers: { 'if-none-match': etag } });
     expect(again.status).toBe(304);
@@ -176,6 +177,10 @@ describe('pngUrl arguments and the image route', () => {
 
     const other = `${server.url}/files/${img.routeId}/frames/1.png?v=${'0'.repeat(16)}`;
     expect((await fetch(other)).status).toBe(404);
+    // A URL from an older pipeline revision still answers, but is no longer immutable.
+    const stale = await getPng(`${server.url}/files/${img.routeId}/frames/1.png?v=${img.sha256.slice(0, 16)}r0`);
+    expect(stale.res.headers.get('cache-control')).toBe('private, max-age=60');
+    expect(stale.body.equals(first.body)).toBe(true);
 
     const etags = new Set<string>([etag]);
     for (const args of ['maxSize: 2', 'bitDepth: 16', 'window: { center: 1, width: 2 }', 'maxSize: 2, bitDepth: 16']) {
