@@ -6,7 +6,7 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicElements, buildDicom, EXPLICIT_BE, IMPLICIT_LE, JPEG_BASELINE } from '../helpers/dicom-builder.js';
-import { syntheticImage } from '../helpers/fixtures.js';
+import { imagePixelElements, syntheticImage } from '../helpers/fixtures.js';
 import { decodePng } from '../helpers/psnr.js';
 import { startTestServer, type TestServer, UPLOAD_MUTATION } from '../helpers/server.js';
 
@@ -320,16 +320,7 @@ describe('errors and bad inputs', () => {
 
     const jpeg = buildDicom({
       transferSyntax: JPEG_BASELINE,
-      elements: basicElements([
-        { tag: '00280002', vr: 'US', value: 1 },
-        { tag: '00280004', vr: 'CS', value: 'MONOCHROME2' },
-        { tag: '00280010', vr: 'US', value: 2 },
-        { tag: '00280011', vr: 'US', value: 2 },
-        { tag: '00280100', vr: 'US', value: 8 },
-        { tag: '00280101', vr: 'US', value: 8 },
-        { tag: '00280102', vr: 'US', value: 7 },
-        { tag: '00280103', vr: 'US', value: 0 },
-      ]),
+      elements: basicElements(imagePixelElements({ rows: 2, columns: 2 })),
       pixelData: { fragments: [new Uint8Array([0xff, 0xd8, 0xff, 0xd9])] },
     });
     const jpegFile = await uploadOk(server, jpeg);
@@ -346,16 +337,7 @@ describe('errors and bad inputs', () => {
 
     // A transfer syntax without a decoder: 415 naming it.
     const mpeg2 = '1.2.840.10008.1.2.4.100';
-    const mpegFile = await uploadOk(server, buildDicom({ transferSyntax: mpeg2, elements: basicElements([
-      { tag: '00280002', vr: 'US', value: 1 },
-      { tag: '00280004', vr: 'CS', value: 'MONOCHROME2' },
-      { tag: '00280010', vr: 'US', value: 2 },
-      { tag: '00280011', vr: 'US', value: 2 },
-      { tag: '00280100', vr: 'US', value: 8 },
-      { tag: '00280101', vr: 'US', value: 8 },
-      { tag: '00280102', vr: 'US', value: 7 },
-      { tag: '00280103', vr: 'US', value: 0 },
-    ]), pixelData: { fragments: [new Uint8Array([0, 0, 1, 0xb3])] }, meta: { sopInstanceUid: '1.2.3.204' } }));
+    const mpegFile = await uploadOk(server, buildDicom({ transferSyntax: mpeg2, elements: basicElements(imagePixelElements({ rows: 2, columns: 2 })), pixelData: { fragments: [new Uint8Array([0, 0, 1, 0xb3])] }, meta: { sopInstanceUid: '1.2.3.204' } }));
     const mq = await server.gql(`query ($id: ID!) { dicomFile(id: $id) { pngUrl } }`, { id: mpegFile.file.id });
     const unsupported = await json(mq.body.data.dicomFile.pngUrl);
     expect(unsupported).toMatchObject({ status: 415, body: { error: { code: 'UNSUPPORTED_TRANSFER_SYNTAX' } } });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RENDERER_REVISION } from '../../src/dicom/render.js';
 import { workerEntry } from '../../src/render/render-pool.js';
 import { basicElements, buildDicom } from '../helpers/dicom-builder.js';
-import { syntheticImage } from '../helpers/fixtures.js';
+import { imagePixelElements, syntheticImage } from '../helpers/fixtures.js';
 import { decodePng } from '../helpers/psnr.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -39,16 +39,7 @@ function noiseImage(rows: number, columns: number, sopInstanceUid: string): Buff
   for (let i = 0; i < values.length; i++) values[i] = (((i * 1103515245 + 12345) >>> 8) % 4096) - 1000;
   return buildDicom({
     meta: { sopInstanceUid },
-    elements: basicElements([
-      { tag: '00280002', vr: 'US', value: 1 },
-      { tag: '00280004', vr: 'CS', value: 'MONOCHROME2' },
-      { tag: '00280010', vr: 'US', value: rows },
-      { tag: '00280011', vr: 'US', value: columns },
-      { tag: '00280100', vr: 'US', value: 16 },
-      { tag: '00280101', vr: 'US', value: 16 },
-      { tag: '00280102', vr: 'US', value: 15 },
-      { tag: '00280103', vr: 'US', value: 1 },
-    ]).map((e) => (e.tag === '00080018' ? { ...e, value: sopInstanceUid } : e)),
+    elements: basicElements(imagePixelElements({ rows, columns, bitsAllocated: 16, signed: true })).map((e) => (e.tag === '00080018' ? { ...e, value: sopInstanceUid } : e)),
     pixelData: { native: new Uint8Array(values.buffer), vr: 'OW' },
   });
 }
@@ -56,17 +47,7 @@ function noiseImage(rows: number, columns: number, sopInstanceUid: string): Buff
 function rgbImage(rows: number, columns: number): Buffer {
   const px = new Uint8Array(rows * columns * 3).map((_, i) => (i % 3 === 0 ? 200 : i % 3 === 1 ? 100 : 50));
   return buildDicom({
-    elements: basicElements([
-      { tag: '00280002', vr: 'US', value: 3 },
-      { tag: '00280004', vr: 'CS', value: 'RGB' },
-      { tag: '00280006', vr: 'US', value: 0 },
-      { tag: '00280010', vr: 'US', value: rows },
-      { tag: '00280011', vr: 'US', value: columns },
-      { tag: '00280100', vr: 'US', value: 8 },
-      { tag: '00280101', vr: 'US', value: 8 },
-      { tag: '00280102', vr: 'US', value: 7 },
-      { tag: '00280103', vr: 'US', value: 0 },
-    ]).map((e) => (e.tag === '00080018' ? { ...e, value: '1.2.5.900' } : e)),
+    elements: basicElements(imagePixelElements({ rows, columns, samplesPerPixel: 3 })).map((e) => (e.tag === '00080018' ? { ...e, value: '1.2.5.900' } : e)),
     pixelData: { native: px, vr: 'OB' },
   });
 }

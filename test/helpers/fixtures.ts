@@ -18,6 +18,36 @@ export interface SyntheticImageOptions {
   truncatePixelDataTo?: number;
 }
 
+export interface ImagePixelOptions {
+  rows: number;
+  columns: number;
+  samplesPerPixel?: number;
+  photometric?: string;
+  /** Planar Configuration (0028,0006), written for colour images. */
+  planar?: 0 | 1;
+  bitsAllocated?: number;
+  bitsStored?: number;
+  signed?: boolean;
+}
+
+/** The Image Pixel module's elements (PS3.3 C.7.6.3), ascending. Defaults: 8-bit unsigned MONOCHROME2. */
+export function imagePixelElements(o: ImagePixelOptions): BuildElement[] {
+  const samples = o.samplesPerPixel ?? 1;
+  const allocated = o.bitsAllocated ?? 8;
+  const stored = o.bitsStored ?? allocated;
+  return [
+    { tag: '00280002', vr: 'US', value: samples },
+    { tag: '00280004', vr: 'CS', value: o.photometric ?? (samples === 3 ? 'RGB' : 'MONOCHROME2') },
+    ...(samples > 1 ? [{ tag: '00280006', vr: 'US', value: o.planar ?? 0 }] : []),
+    { tag: '00280010', vr: 'US', value: o.rows },
+    { tag: '00280011', vr: 'US', value: o.columns },
+    { tag: '00280100', vr: 'US', value: allocated },
+    { tag: '00280101', vr: 'US', value: stored },
+    { tag: '00280102', vr: 'US', value: stored - 1 },
+    { tag: '00280103', vr: 'US', value: o.signed ? 1 : 0 },
+  ];
+}
+
 /** A 16-bit signed MONOCHROME CT-like image. */
 export function syntheticImage(o: SyntheticImageOptions = {}): Buffer {
   const rows = o.rows ?? 4;
@@ -29,15 +59,8 @@ export function syntheticImage(o: SyntheticImageOptions = {}): Buffer {
   values.forEach((v, i) => pixels.writeInt16LE(v, i * 2));
   const native = o.truncatePixelDataTo !== undefined ? pixels.subarray(0, o.truncatePixelDataTo) : pixels;
   const extra: BuildElement[] = [
-    { tag: '00280002', vr: 'US', value: 1 },
-    { tag: '00280004', vr: 'CS', value: o.photometric ?? 'MONOCHROME2' },
+    ...imagePixelElements({ rows, columns, photometric: o.photometric ?? 'MONOCHROME2', bitsAllocated: 16, signed: true }),
     ...(frames > 1 ? [{ tag: '00280008', vr: 'IS', value: String(frames) }] : []),
-    { tag: '00280010', vr: 'US', value: rows },
-    { tag: '00280011', vr: 'US', value: columns },
-    { tag: '00280100', vr: 'US', value: 16 },
-    { tag: '00280101', vr: 'US', value: 16 },
-    { tag: '00280102', vr: 'US', value: 15 },
-    { tag: '00280103', vr: 'US', value: 1 },
     ...(o.window
       ? [
           { tag: '00281050', vr: 'DS', value: String(o.window.center) },
