@@ -29,6 +29,12 @@ export interface Config {
   readonly renderQueue: number;
   /** Bytes of rendered PNGs kept in memory (LRU; 0 disables the cache). */
   readonly pngCacheBytes: number;
+  /** Files one request may store: multipart files and ZIP entries together. */
+  readonly maxFilesPerRequest: number;
+  /** Uncompressed bytes one ZIP archive may declare (and inflate to) in all: zip bombs. */
+  readonly maxArchiveBytes: number;
+  /** Largest uncompressed/compressed ratio of a ZIP entry over 1 MiB: zip bombs. */
+  readonly maxZipRatio: number;
 }
 
 export class ConfigError extends Error {
@@ -87,5 +93,8 @@ export function loadConfig(env: Env = process.env): Config {
     renderTimeoutMs: integer(env, 'RENDER_TIMEOUT_MS', 30_000, 1, 3_600_000),
     renderQueue: integer(env, 'RENDER_QUEUE', 1000, 1, 1_000_000),
     pngCacheBytes: integer(env, 'PNG_CACHE_BYTES', 64 * 1024 ** 2, 0, Number.MAX_SAFE_INTEGER),
+    maxFilesPerRequest: integer(env, 'MAX_FILES_PER_REQUEST', 1000, 1, 1_000_000),
+    maxArchiveBytes: integer(env, 'MAX_ARCHIVE_BYTES', 8 * GiB, 1, Number.MAX_SAFE_INTEGER),
+    maxZipRatio: integer(env, 'MAX_ZIP_RATIO', 200, 1, 1_000_000),
   });
 }

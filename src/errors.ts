@@ -108,3 +108,28 @@ export class RenderBusyError extends AppError {
     super('RENDER_BUSY', 'The server is rendering too many images right now; retry shortly', 503);
   }
 }
+
+/** Why a ZIP archive (or one of its entries) was not unpacked. */
+export type ArchiveErrorCode =
+  /** Not a readable ZIP, or an entry that is encrypted, uses an unsupported method, or inflates to other than its declared size. */
+  | 'INVALID_ARCHIVE'
+  /** Declared or inflated sizes over MAX_ARCHIVE_BYTES, or a compression ratio over MAX_ZIP_RATIO: a zip bomb. */
+  | 'ARCHIVE_TOO_LARGE'
+  /** More entries than MAX_FILES_PER_REQUEST leaves for this request. */
+  | 'TOO_MANY_FILES'
+  /** `uploadDicom` got an archive that does not hold exactly one file: `uploadDicoms` takes it. */
+  | 'ARCHIVE_NEEDS_BATCH';
+
+/** A ZIP archive that was not unpacked, or one entry of it; nothing of what it names was stored. */
+export class ArchiveError extends AppError {
+  constructor(code: ArchiveErrorCode, message: string) {
+    super(code, message, code === 'INVALID_ARCHIVE' || code === 'ARCHIVE_NEEDS_BATCH' ? 422 : 413);
+  }
+}
+
+/** A pagination cursor that this server did not issue for this ordering (or that is corrupt). */
+export class InvalidCursorError extends AppError {
+  constructor(reason: string) {
+    super('INVALID_CURSOR', `Invalid cursor: ${reason}. Use a cursor from pageInfo or an edge of the same connection and orderBy field`, 400);
+  }
+}

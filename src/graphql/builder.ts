@@ -2,7 +2,7 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
-import { DateTimeResolver, JSONResolver, SafeIntResolver } from 'graphql-scalars';
+import { DateTimeResolver, JSONResolver, LocalDateResolver, SafeIntResolver } from 'graphql-scalars';
 import { GraphQLUpload } from 'graphql-upload-ts';
 import type { FileUpload } from 'graphql-upload-ts';
 import type { Context } from './context.js';
@@ -14,6 +14,8 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     Upload: { Input: Promise<FileUpload>; Output: never };
     DateTime: { Input: Date; Output: Date };
+    /** "YYYY-MM-DD" (a DICOM DA date in ISO 8601 form). */
+    LocalDate: { Input: string; Output: string };
     JSON: { Input: unknown; Output: unknown };
     SafeInt: { Input: number; Output: number };
   };
@@ -29,6 +31,7 @@ export const builder = new SchemaBuilder<{
 
 builder.addScalarType('Upload', GraphQLUpload as never);
 builder.addScalarType('DateTime', DateTimeResolver);
+builder.addScalarType('LocalDate', LocalDateResolver);
 builder.addScalarType('JSON', JSONResolver);
 builder.addScalarType('SafeInt', SafeIntResolver);
 

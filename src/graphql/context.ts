@@ -1,12 +1,23 @@
 import type { DicomFileRepository } from '../storage/dicom-files.js';
 import type { DicomIngest } from '../storage/dicom-ingest.js';
 import type { HeaderCache } from '../storage/header-cache.js';
+import type { UploadIngest } from '../storage/zip-ingest.js';
+import type { FileDeletions } from './delete-mutations.js';
+import type { DicomEvents } from './subscriptions.js';
 
 /** What every resolver gets; built per request by src/http. */
 export interface Context {
   readonly files: DicomFileRepository;
   readonly headers: HeaderCache;
   readonly ingest: DicomIngest;
+  /** Uploads as sent: a DICOM file, or a ZIP archive unpacked entry by entry. */
+  readonly uploads: UploadIngest;
+  /** MAX_FILES_PER_REQUEST: multipart files and ZIP entries one request may store. */
+  readonly maxFilesPerRequest: number;
+  /** Live updates (published after commits; subscriptions.ts). */
+  readonly events: DicomEvents;
+  /** Deletes: catalog rows in one transaction, then blobs, caches, events (delete-mutations.ts). */
+  readonly deletions: FileDeletions;
   /** Base of absolute URLs in answers (PUBLIC_URL, else the request's origin), no trailing slash. */
   readonly baseUrl: string;
 }

@@ -39,7 +39,7 @@ builder.node(DicomFileRef, {
     sopClassUid: t.exposeString('sopClassUid', { nullable: true }),
     sopInstanceUid: t.exposeString('sopInstanceUid', { nullable: true }),
     patientId: t.exposeString('patientId', { nullable: true }),
-    patientName: t.exposeString('patientName', { nullable: true, description: 'Alphabetic group of (0010,0010).' }),
+    patientName: t.exposeString('patientName', { nullable: true, description: 'Alphabetic group of (0010,0010), trailing "^" delimiters removed (PS3.5 6.2.1).' }),
     studyInstanceUid: t.exposeString('studyInstanceUid', { nullable: true }),
     seriesInstanceUid: t.exposeString('seriesInstanceUid', { nullable: true }),
     modality: t.exposeString('modality', { nullable: true }),

@@ -1,22 +1,31 @@
 /**
  * createApp(config) → { server, close }: node:http in front of yoga. Multipart GraphQL requests
  * are parsed by graphql-upload-ts (files stream to disk, never held in memory) and handed to yoga
- * as a parsed body; the image route and health check are plain handlers. Images render in a
+ * as a parsed body; the image, download, bulk data and ZIP routes and the health check are plain
+ * handlers; subscriptions are yoga's server-sent events. Images render in a
  * worker pool, so attribute queries keep answering while renders run.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { processRequest } from 'graphql-upload-ts';
 import type { Config } from '../config.js';
+import { backfillCatalog } from '../storage/catalog-backfill.js';
 import { DicomFileRepository } from '../storage/dicom-files.js';
 import { DicomIngest } from '../storage/dicom-ingest.js';
 import { openDatabase } from '../storage/db.js';
 import { HeaderCache } from '../storage/header-cache.js';
 import { LocalBlobStore } from '../storage/local-blob-store.js';
+import { UploadIngest } from '../storage/zip-ingest.js';
+import { createDicomEvents } from '../graphql/subscriptions.js';
+import { FileDeletions } from '../graphql/delete-mutations.js';
 import { PngCache, type PngCacheStats } from '../render/png-cache.js';
 import { RenderPool } from '../render/render-pool.js';
 import { sendHealth } from './health.js';
 import { sendError, sendJsonError } from './json-response.js';
-import { handlePng, isPngPath } from './png-route.js';
+import { handleBulkData, isBulkDataPath } from './bulkdata-route.js';
+import { handleDownload, isDownloadPath } from './download-route.js';
+import { handlePng, isPngPath, renderingKeyPrefix } from './png-route.js';
+import { handleZip, isZipPath } from './zip-route.js';
 import { createGraphqlHandler } from './yoga.js';
 
 export interface App {
@@ -40,18 +49,51 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const blobs = new LocalBlobStore(config.dataDir);
   await blobs.sweepTemp();
   const files = new DicomFileRepository(database.db);
+  // Files stored before the catalog existed (migration 0001) are placed in it once; a no-op after.
+  await backfillCatalog(files.catalog, blobs, (id, err) => logError(new Error(`catalog backfill: file ${id}: ${String(err)}`)));
   const headers = new HeaderCache(blobs, { maxEntries: config.headerCacheEntries, maxBytes: config.headerCacheBytes });
   const ingest = new DicomIngest(blobs, files, config.maxUploadBytes);
-  const yoga = createGraphqlHandler({ files, headers, ingest }, config.publicUrl, logError);
-  const pool = new RenderPool({ workers: config.renderWorkers, timeoutMs: config.renderTimeoutMs, maxQueue: config.renderQueue });
+  const uploads = new UploadIngest(ingest, {
+    tempDir: join(config.dataDir, 'tmp'),
+    maxUploadBytes: config.maxUploadBytes,
+    maxArchiveBytes: config.maxArchiveBytes,
+    maxZipRatio: config.maxZipRatio,
+  });
+  const events = createDicomEvents();
   const cache = new PngCache(config.pngCacheBytes);
+  const deletions = new FileDeletions({
+    catalog: files.catalog,
+    files,
+    blobs,
+    headers,
+    events,
+    evictRenderings: (sha256) => cache.evict(renderingKeyPrefix(sha256)),
+  });
+  const yoga = createGraphqlHandler(
+    { files, headers, ingest, uploads, events, deletions, maxFilesPerRequest: config.maxFilesPerRequest },
+    config.publicUrl,
+    logError,
+  );
+  const pool = new RenderPool({ workers: config.renderWorkers, timeoutMs: config.renderTimeoutMs, maxQueue: config.renderQueue });
+
+  /** Open subscription streams (server-sent events): they never end by themselves, so close() ends them. */
+  const eventStreams = new Set<ServerResponse>();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (/text\/event-stream/i.test(req.headers.accept ?? '')) {
+      eventStreams.add(res);
+      res.once('close', () => eventStreams.delete(res));
+    }
     const method = req.method ?? 'GET';
     if (url.pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) return sendHealth(res);
     if (isPngPath(url.pathname) && (method === 'GET' || method === 'HEAD')) {
       return handlePng(req, res, url, { files, blobs, pool, cache, maxRenderPixels: config.maxRenderPixels });
+    }
+    if (method === 'GET' || method === 'HEAD') {
+      if (isDownloadPath(url.pathname)) return handleDownload(req, res, url, { files, blobs });
+      if (isBulkDataPath(url.pathname)) return handleBulkData(req, res, url, { files, blobs, headers });
+      if (isZipPath(url.pathname)) return handleZip(req, res, url, { files, blobs });
     }
     if (method === 'POST' && /^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
       if (url.pathname !== '/graphql') return sendJsonError(res, 404, 'NOT_FOUND', 'Not found');
@@ -67,7 +109,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         (req as IncomingMessage & { body?: unknown }).body = await processRequest(req, res, {
           maxFileSize: config.maxUploadBytes,
           maxFieldSize: 1_000_000,
-          maxFiles: 1,
+          maxFiles: config.maxFilesPerRequest,
         });
         // The body is consumed and size-checked per file already; yoga's 25 MB body limit is for
         // JSON requests and must not see the multipart Content-Length.
@@ -95,6 +137,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
+        for (const res of eventStreams) res.destroy();
       })
         .then(() => pool.close())
         .then(() => {

@@ -40,7 +40,12 @@ export function renderingTag(sha256: string, o: PngOptions): string {
   const window = o.window ? `-${o.window.center}-${o.window.width}` : '';
   const size = o.maxSize !== undefined ? `-s${o.maxSize}` : '';
   const depth = o.bitDepth === 16 ? '-d16' : '';
-  return `${sha256.slice(0, 32)}-r${RENDERER_REVISION}-${o.frame}${window}${size}${depth}`;
+  return `${renderingKeyPrefix(sha256)}-r${RENDERER_REVISION}-${o.frame}${window}${size}${depth}`;
+}
+
+/** The start of every renderingTag() of a content hash (to forget them all when its file is deleted). */
+export function renderingKeyPrefix(sha256: string): string {
+  return sha256.slice(0, 32);
 }
 
 /** Handles one image request; throws AppErrors for the caller to map to statuses. */

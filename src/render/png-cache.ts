@@ -91,6 +91,22 @@ export class PngCache {
     });
   }
 
+  /**
+   * Drops every rendering of the content whose key starts with `keyPrefix` (renderingTag() keys
+   * start with the content hash): its file was deleted, nothing of it stays in memory.
+   */
+  evict(keyPrefix: string): number {
+    if (!this.cache) return 0;
+    let n = 0;
+    for (const key of [...this.cache.keys()]) {
+      if (key.startsWith(keyPrefix)) {
+        this.cache.delete(key);
+        n++;
+      }
+    }
+    return n;
+  }
+
   stats(): PngCacheStats {
     return { hits: this.hits, shared: this.shared, misses: this.misses, entries: this.cache?.size ?? 0, bytes: this.cache?.calculatedSize ?? 0 };
   }

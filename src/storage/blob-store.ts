@@ -22,4 +22,10 @@ export interface BlobStore {
   /** Bytes [0, length) of a committed blob. */
   readPrefix(sha256: string, length: number): Promise<Uint8Array>;
   exists(sha256: string): Promise<boolean>;
+  /**
+   * Removes a committed blob unless `isReferenced()` says a row still names it or an upload of
+   * the same bytes is between its commit and its row insert (that upload keeps the blob).
+   * `isReferenced` is asked synchronously right before the unlink. True when the blob was removed.
+   */
+  removeUnreferenced(sha256: string, isReferenced: () => boolean): boolean;
 }

@@ -1,10 +1,16 @@
-/** The repository of stored DICOM files: the only place SQL about them lives. */
+/** The repository of stored DICOM files: the only place SQL about them lives (with catalog.ts). */
 import { count, eq, inArray } from 'drizzle-orm';
+import { CatalogRepository } from './catalog.js';
 import type { Db } from './db.js';
 import { type DicomFileRow, dicomFiles, type NewDicomFileRow } from './schema.js';
 
 export class DicomFileRepository {
-  constructor(private readonly db: Db) {}
+  /** Patients, studies, series: listings, deletes (src/storage/catalog.ts). */
+  readonly catalog: CatalogRepository;
+
+  constructor(private readonly db: Db) {
+    this.catalog = new CatalogRepository(db);
+  }
 
   findById(id: string): DicomFileRow | undefined {
     return this.db.select().from(dicomFiles).where(eq(dicomFiles.id, id)).get();
@@ -21,14 +27,12 @@ export class DicomFileRepository {
 
   /**
    * Inserts the row unless one with the same bytes exists; returns the stored row and whether it
-   * was already there (two concurrent uploads of the same bytes both end up with one row).
+   * was already there (two concurrent uploads of the same bytes both end up with one row). The
+   * new row is placed in the catalog (patient, study, series, current version) in the same
+   * transaction.
    */
   insertOrGetExisting(row: NewDicomFileRow): { file: DicomFileRow; duplicate: boolean } {
-    const inserted = this.db.insert(dicomFiles).values(row).onConflictDoNothing({ target: dicomFiles.sha256 }).returning().get();
-    if (inserted) return { file: inserted, duplicate: false };
-    const existing = this.findBySha256(row.sha256);
-    if (!existing) throw new Error('row vanished between insert and select');
-    return { file: existing, duplicate: true };
+    return this.catalog.insertFile(row);
   }
 
   count(): number {

@@ -35,6 +35,11 @@ export class HeaderCache {
     return loading;
   }
 
+  /** Forgets a file's parsed header (its file was deleted: nothing of it stays in memory). */
+  evict(sha256: string): void {
+    this.cache?.delete(sha256);
+  }
+
   /** Reads only the header prefix: never the pixel data, whatever the file's size. */
   private async load(file: HeaderLocation): Promise<DicomHeader> {
     const prefix = await this.blobs.readPrefix(file.sha256, file.headerEnd);

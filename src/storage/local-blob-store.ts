@@ -4,7 +4,7 @@
  * crash leaves either no blob or a whole one, never a partial file under its final name.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, unlinkSync } from 'node:fs';
 import { access, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -15,6 +15,11 @@ import { FileByteSource } from './file-byte-source.js';
 export class LocalBlobStore implements BlobStore {
   private readonly blobDir: string;
   private readonly tmpDir: string;
+  /**
+   * Blobs committed by an upload whose row may not be inserted yet (commit → discard): a delete
+   * must not remove them, or the upload's row would name a missing blob.
+   */
+  private readonly committing = new Map<string, number>();
 
   constructor(dataDir: string) {
     this.blobDir = join(dataDir, 'blobs');
@@ -72,11 +77,15 @@ export class LocalBlobStore implements BlobStore {
     const sha256 = hash.digest('hex');
     const finalPath = this.blobPath(sha256);
     let committed = false;
+    /** Counted in `committing` from commit() until discard(). */
+    let registered = false;
     return {
       sha256,
       byteSize,
       open: () => new FileByteSource(tempPath),
       commit: async () => {
+        if (!registered) this.committing.set(sha256, (this.committing.get(sha256) ?? 0) + 1);
+        registered = true;
         const dir = join(this.blobDir, sha256.slice(0, 2), sha256.slice(2, 4));
         await mkdir(dir, { recursive: true });
         if (await this.exists(sha256)) {
@@ -88,9 +97,28 @@ export class LocalBlobStore implements BlobStore {
         committed = true;
       },
       discard: async () => {
+        if (registered) {
+          // The caller is done with the blob (its row is inserted, or it failed): deletes may act again.
+          registered = false;
+          const n = (this.committing.get(sha256) ?? 1) - 1;
+          if (n > 0) this.committing.set(sha256, n);
+          else this.committing.delete(sha256);
+        }
         if (!committed) await rm(tempPath, { force: true });
       },
     };
+  }
+
+  removeUnreferenced(sha256: string, isReferenced: () => boolean): boolean {
+    // Synchronous from the check to the unlink: no upload can commit or insert in between.
+    if (this.committing.has(sha256) || isReferenced()) return false;
+    try {
+      unlinkSync(this.blobPath(sha256));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
   }
 
   open(sha256: string): FileByteSource {

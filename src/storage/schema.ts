@@ -1,9 +1,125 @@
 /**
  * Database tables (drizzle). SQL columns are snake_case, TypeScript keys camelCase. A row is
  * written only after its blob is durable on disk; the blob is addressed by the file's SHA-256.
+ *
+ * The catalog (patients → studies → series → dicom_files) is maintained by src/storage/catalog.ts
+ * in the same transaction as every file insert or delete; its counters are only ever changed there.
+ * Text keys that identify a catalog row are NOT NULL with '' for "absent" (SQLite treats NULLs as
+ * distinct in unique indexes); sort keys are NOT NULL too, so that keyset pagination compares row
+ * values without NULL cases. The GraphQL layer shows '' as null.
  */
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { type AnySQLiteColumn, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/**
+ * One row per patient identity: (PatientID, IssuerOfPatientID). Files without a PatientID get an
+ * "unknown patient" of their own per study: patient_id '' and unknown_scope = the study's UID.
+ */
+export const patients = sqliteTable(
+  'patients',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** (0010,0020); '' for an unknown patient. */
+    patientId: text('patient_id').notNull(),
+    /** (0010,0021); '' when absent. */
+    issuer: text('issuer').notNull().default(''),
+    /** '' for a known patient; for an unknown one, the Study Instance UID it holds ('' if that is unknown too). */
+    unknownScope: text('unknown_scope').notNull().default(''),
+    /** The most recently uploaded non-empty name; every distinct name is in patient_names. */
+    patientName: text('patient_name'),
+    /** Upper-cased patientName ('' when none): the sort key of PATIENT_NAME. */
+    patientNameSort: text('patient_name_sort').notNull().default(''),
+    birthDate: text('birth_date'),
+    sex: text('sex'),
+    /** Studies, and current instance versions, under this patient (maintained with every change). */
+    studyCount: integer('study_count').notNull().default(0),
+    instanceCount: integer('instance_count').notNull().default(0),
+    firstUploadedAt: integer('first_uploaded_at', { mode: 'timestamp_ms' }).notNull(),
+    lastUploadedAt: integer('last_uploaded_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [
+    uniqueIndex('patients_identity_unique').on(t.patientId, t.issuer, t.unknownScope),
+    index('patients_name_sort_idx').on(t.patientNameSort),
+    index('patients_last_uploaded_at_idx').on(t.lastUploadedAt),
+  ],
+);
+
+/** Every distinct Patient's Name stored files carry for a patient, with how many files carry it. */
+export const patientNames = sqliteTable(
+  'patient_names',
+  {
+    patientRef: integer('patient_ref')
+      .notNull()
+      .references(() => patients.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** Upper-cased name: what patientName wildcards are matched against (case-insensitively). */
+    nameFolded: text('name_folded').notNull(),
+    fileCount: integer('file_count').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.patientRef, t.name] }), index('patient_names_folded_idx').on(t.nameFolded, t.patientRef)],
+);
+
+/** One row per (patient, Study Instance UID). */
+export const studies = sqliteTable(
+  'studies',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    patientRef: integer('patient_ref')
+      .notNull()
+      .references(() => patients.id),
+    /** (0020,000D); '' for files without one (one such study per patient). */
+    studyInstanceUid: text('study_instance_uid').notNull(),
+    /** DA "YYYYMMDD"; '' when unknown (sorts first ascending, last descending). */
+    studyDate: text('study_date').notNull().default(''),
+    /** TM as written; '' when unknown. */
+    studyTime: text('study_time').notNull().default(''),
+    studyDescription: text('study_description'),
+    accessionNumber: text('accession_number'),
+    referringPhysicianName: text('referring_physician_name'),
+    /** Distinct series modalities, sorted, joined with "\\" (DICOM multi-value separator). */
+    modalities: text('modalities').notNull().default(''),
+    seriesCount: integer('series_count').notNull().default(0),
+    instanceCount: integer('instance_count').notNull().default(0),
+    firstUploadedAt: integer('first_uploaded_at', { mode: 'timestamp_ms' }).notNull(),
+    lastUploadedAt: integer('last_uploaded_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [
+    uniqueIndex('studies_identity_unique').on(t.patientRef, t.studyInstanceUid),
+    index('studies_patient_date_idx').on(t.patientRef, t.studyDate, t.studyTime),
+    index('studies_date_idx').on(t.studyDate, t.studyTime),
+    index('studies_uid_idx').on(t.studyInstanceUid),
+    index('studies_accession_idx').on(t.accessionNumber),
+    index('studies_last_uploaded_at_idx').on(t.lastUploadedAt),
+  ],
+);
+
+/** One row per (study, Series Instance UID). */
+export const series = sqliteTable(
+  'series',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    studyRef: integer('study_ref')
+      .notNull()
+      .references(() => studies.id),
+    /** (0020,000E); '' for files without one (one such series per study). */
+    seriesInstanceUid: text('series_instance_uid').notNull(),
+    modality: text('modality'),
+    seriesNumber: integer('series_number'),
+    seriesDescription: text('series_description'),
+    bodyPartExamined: text('body_part_examined'),
+    instanceCount: integer('instance_count').notNull().default(0),
+    firstUploadedAt: integer('first_uploaded_at', { mode: 'timestamp_ms' }).notNull(),
+    lastUploadedAt: integer('last_uploaded_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [
+    uniqueIndex('series_identity_unique').on(t.studyRef, t.seriesInstanceUid),
+    index('series_study_number_idx').on(t.studyRef, t.seriesNumber),
+    index('series_study_modality_idx').on(t.studyRef, t.modality),
+    index('series_uid_idx').on(t.seriesInstanceUid),
+    index('series_modality_idx').on(t.modality, t.lastUploadedAt),
+    index('series_last_uploaded_at_idx').on(t.lastUploadedAt),
+  ],
+);
 
 export const dicomFiles = sqliteTable(
   'dicom_files',
@@ -23,9 +139,22 @@ export const dicomFiles = sqliteTable(
     sopInstanceUid: text('sop_instance_uid'),
     patientId: text('patient_id'),
     patientName: text('patient_name'),
+    issuerOfPatientId: text('issuer_of_patient_id'),
+    patientBirthDate: text('patient_birth_date'),
+    patientSex: text('patient_sex'),
     studyInstanceUid: text('study_instance_uid'),
+    studyDate: text('study_date'),
+    studyTime: text('study_time'),
+    studyDescription: text('study_description'),
+    accessionNumber: text('accession_number'),
+    referringPhysicianName: text('referring_physician_name'),
     seriesInstanceUid: text('series_instance_uid'),
     modality: text('modality'),
+    seriesNumber: integer('series_number'),
+    seriesDescription: text('series_description'),
+    bodyPartExamined: text('body_part_examined'),
+    instanceNumber: integer('instance_number'),
+    contentDate: text('content_date'),
     rows: integer('rows'),
     columns: integer('columns'),
     numberOfFrames: integer('number_of_frames'),
@@ -37,15 +166,32 @@ export const dicomFiles = sqliteTable(
     pixelDataEncapsulated: integer('pixel_data_encapsulated', { mode: 'boolean' }),
     /** Bytes [0, headerEnd) hold every element before Pixel Data: all an attribute query reads. */
     headerEnd: integer('header_end').notNull(),
+    /**
+     * Where the file sits in the catalog. Null only for rows stored before the catalog existed,
+     * until backfillCatalog() has read their headers again (at start).
+     */
+    patientRef: integer('patient_ref').references((): AnySQLiteColumn => patients.id),
+    studyRef: integer('study_ref').references((): AnySQLiteColumn => studies.id),
+    seriesRef: integer('series_ref').references((): AnySQLiteColumn => series.id),
+    /**
+     * The current version of its instance (same series and SOP Instance UID): the newest upload.
+     * Counts and `instances` see current versions only; older versions stay reachable by id.
+     */
+    isCurrent: integer('is_current', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [
     index('dicom_files_sop_instance_uid_idx').on(t.sopInstanceUid),
-    index('dicom_files_study_instance_uid_idx').on(t.studyInstanceUid),
-    index('dicom_files_series_instance_uid_idx').on(t.seriesInstanceUid),
-    index('dicom_files_patient_id_idx').on(t.patientId),
-    index('dicom_files_uploaded_at_idx').on(t.uploadedAt),
+    index('dicom_files_series_current_number_idx').on(t.seriesRef, t.isCurrent, t.instanceNumber, t.id),
+    index('dicom_files_study_uploaded_idx').on(t.studyRef, t.uploadedAt, t.id),
+    index('dicom_files_patient_uploaded_idx').on(t.patientRef, t.uploadedAt, t.id),
+    index('dicom_files_uploaded_idx').on(t.uploadedAt, t.id),
+    index('dicom_files_sop_class_idx').on(t.sopClassUid, t.isCurrent, t.uploadedAt, t.id),
+    index('dicom_files_modality_idx').on(t.modality, t.isCurrent, t.uploadedAt, t.id),
   ],
 );
 
 export type DicomFileRow = typeof dicomFiles.$inferSelect;
 export type NewDicomFileRow = typeof dicomFiles.$inferInsert;
+export type PatientRow = typeof patients.$inferSelect;
+export type StudyRow = typeof studies.$inferSelect;
+export type SeriesRow = typeof series.$inferSelect;

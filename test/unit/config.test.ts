@@ -12,6 +12,16 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({ renderWorkers: availableParallelism(), renderTimeoutMs: 30_000, renderQueue: 1000, pngCacheBytes: 64 * 1024 ** 2 });
   });
 
+  it('reads the batch and archive limits', () => {
+    expect(loadConfig({})).toMatchObject({ maxFilesPerRequest: 1000, maxArchiveBytes: 8 * 1024 ** 3, maxZipRatio: 200 });
+    expect(loadConfig({ MAX_FILES_PER_REQUEST: '5', MAX_ARCHIVE_BYTES: '1000', MAX_ZIP_RATIO: '50' })).toMatchObject({
+      maxFilesPerRequest: 5,
+      maxArchiveBytes: 1000,
+      maxZipRatio: 50,
+    });
+    expect(() => loadConfig({ MAX_FILES_PER_REQUEST: '0' })).toThrow(/MAX_FILES_PER_REQUEST must be between 1/);
+  });
+
   it('reads the render settings', () => {
     const c = loadConfig({ RENDER_WORKERS: '3', RENDER_TIMEOUT_MS: '50', RENDER_QUEUE: '7', PNG_CACHE_BYTES: '0' });
     expect(c).toMatchObject({ renderWorkers: 3, renderTimeoutMs: 50, renderQueue: 7, pngCacheBytes: 0 });

@@ -27,7 +27,12 @@ describe('schema.graphql', () => {
     expect(fieldsOf('Error')).toEqual(expect.arrayContaining(['message: String!', 'code: String!']));
     expect(fieldsOf('Mutation')).toContain('uploadDicom(file: Upload!): UploadDicomResult!');
     const union = schema.getType('UploadDicomResult');
-    expect(isUnionType(union) && union.getTypes().map((t) => t.name).sort()).toEqual(['FileTooLargeError', 'InvalidDicomError', 'UploadDicomSuccess']);
+    // ArchiveError joined the union with ZIP uploads (an additive change: it implements Error)
+    expect(isUnionType(union) && union.getTypes().map((t) => t.name).sort()).toEqual(['ArchiveError', 'FileTooLargeError', 'InvalidDicomError', 'UploadDicomSuccess']);
+    expect(fieldsOf('Mutation')).toContain('uploadDicoms(files: [Upload!]!): [UploadDicomResult!]!');
+    expect(fieldsOf('Subscription')).toEqual(
+      expect.arrayContaining(['dicomFileAdded(studyInstanceUid: String): DicomFile!', 'dicomFileDeleted(studyInstanceUid: String): DeletedDicomFile!']),
+    );
     expect(fieldsOf('UploadDicomSuccess')).toEqual(expect.arrayContaining(['file: DicomFile!', 'duplicate: Boolean!']));
     expect(fieldsOf('Query')).toContain('dicomFile(id: ID!): DicomFile');
     const dicomFile = schema.getType('DicomFile') as GraphQLObjectType;
@@ -53,6 +58,8 @@ describe('schema.graphql', () => {
         'attribute(tag: String!): DicomAttribute',
         'attributes(tags: [String!]): [DicomAttribute!]!',
         'pngUrl(frame: Int = 1, window: WindowInput, maxSize: Int, bitDepth: Int = 8): String',
+        'downloadUrl: String!',
+        'dicomJson: JSON!',
       ]),
     );
     expect(fieldsOf('DicomAttribute')).toEqual(

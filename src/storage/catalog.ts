@@ -1,0 +1,826 @@
+/**
+ * The catalog: Patient → Study → Series → DicomFile (instance), indexed at upload time.
+ *
+ * ── Repository API (for src/graphql/* and the delete mutations) ───────────────────────────────
+ *
+ *   ctx.files.catalog            a CatalogRepository over the same database as ctx.files
+ *                                (DicomFileRepository builds it; nothing new to wire in createApp)
+ *
+ *   Placement: DicomFileRepository.insertOrGetExisting(row) places every new file in the catalog
+ *   in the same transaction as its insert (callers — uploadDicom, batch/ZIP uploads — change
+ *   nothing; ingest already spreads summarizeInstance(), which now has the new attributes).
+ *
+ *   Reads (undefined: unknown id)
+ *     patient(id: number): PatientRow | undefined           Patient/Study/Series ids are integers;
+ *     study(id: number): StudyRow | undefined               GraphQL global ids are "Patient:<n>",
+ *     series(id: number): SeriesRow | undefined             "Study:<n>", "Series:<n>" (base64, Relay)
+ *     patientOfStudy(studyId: number): PatientRow | undefined
+ *     otherPatientNames(patient: PatientRow): string[]       every other distinct name seen
+ *     patientNameCount(patientId: number): number
+ *     versionsOf(file: DicomFileRow): DicomFileRow[]         every stored version, newest first
+ *     currentFilesOfSeries(seriesId) / currentFilesOfStudy(studyId): DicomFileRow[]   (zip, dicomJson)
+ *     listPatients / listStudies / listSeries / listFiles(filter, order, page): CatalogPage<Row>
+ *        keyset pagination with opaque cursors; InvalidCursorError / InvalidArgumentError on bad input
+ *
+ *   Deletes: one transaction each; blobs are NOT touched. The caller removes
+ *   `unreferencedBlobs` after the call returns (the transaction is committed by then) and
+ *   publishes `deletedFiles` (e.g. dicomFileDeleted events). undefined: unknown id, nothing done.
+ *     deleteFile(fileId: string): CatalogDeleteResult | undefined
+ *        deleting the current version of an instance makes the newest remaining version current
+ *     deleteSeries(seriesId: number): CatalogDeleteResult | undefined     every version of every file
+ *     deleteStudy(studyId: number): CatalogDeleteResult | undefined
+ *     deletePatient(patientId: number): CatalogDeleteResult | undefined
+ *   Series, studies and patients left without files are removed in the same transaction; counts,
+ *   modalities and "newest non-empty" attributes of the survivors are recomputed from the index.
+ *
+ *   Maintenance
+ *     backfillCatalog(files.catalog, blobs, onUnreadable?)  (catalog-backfill.ts) indexes rows
+ *        stored before the catalog existed (an upgraded install): createApp calls it once after
+ *        opening the database (awaited, or in the background: placement is order-independent).
+ *        It uses uncataloguedFiles(limit) and placeExisting(id, attributes).
+ *     checkConsistency(): string[]   derived vs maintained counters (tests); [] when consistent.
+ *     transaction(fn)                 one BEGIN IMMEDIATE transaction (savepoint when nested).
+ *
+ * ── Identity and policies (README "Catalog") ──────────────────────────────────────────────────
+ *
+ * - Patient = (PatientID, IssuerOfPatientID). Every distinct Patient's Name seen under it is kept
+ *   (patient_names); `patientName` is the newest, `otherPatientNames` the rest,
+ *   `hasConflictingNames` says there is more than one. Files without PatientID go to an
+ *   "unknown patient" of their own per Study Instance UID (never merged with a known patient).
+ * - Study = (patient, StudyInstanceUID); Series = (study, SeriesInstanceUID): the same UID under
+ *   two patients gives two studies (as Orthanc keys instances by Patient/Study/Series/SOP UIDs).
+ *   Files without the UID go to one study ('' UID) per patient, one series ('' UID) per study.
+ * - Instance = (series, SOPInstanceUID). Identical bytes are stored once (sha256). Different bytes
+ *   with the same SOPInstanceUID are versions: the newest upload is current; counts and
+ *   `instances` list current versions; every version keeps its id. A file without
+ *   SOPInstanceUID is an instance of its own.
+ * - Attributes of a patient/study/series are the newest non-empty value among its stored files.
+ * - Counters are changed only here, in the transaction that changes the rows: incremented on
+ *   insert, recomputed from the indexes for whatever a delete touched.
+ */
+import { type AnyColumn, and, asc, count, desc, eq, inArray, isNotNull, type SQL, sql } from 'drizzle-orm';
+import { fileConditions, foldName, patientConditions, selectsWholeSeries, seriesConditions, studyConditions } from './catalog-filters.js';
+import {
+  type CatalogPage,
+  FILE_ORDERINGS,
+  type FileFilter,
+  type FileOrder,
+  keysetPage,
+  PATIENT_ORDERINGS,
+  type PageArgs,
+  type PatientFilter,
+  type PatientOrder,
+  SERIES_ORDERINGS,
+  type SeriesFilter,
+  type SeriesOrder,
+  STUDY_ORDERINGS,
+  type StudyFilter,
+  type StudyOrder,
+} from './catalog-query.js';
+import type { Db } from './db.js';
+import {
+  type DicomFileRow,
+  dicomFiles,
+  type NewDicomFileRow,
+  type PatientRow,
+  patientNames,
+  patients,
+  type SeriesRow,
+  series,
+  type StudyRow,
+  studies,
+} from './schema.js';
+
+export type { CatalogPage, FileFilter, FileOrder, PageArgs, PatientFilter, PatientOrder, SeriesFilter, SeriesOrder, StudyFilter, StudyOrder };
+
+/** What a delete tells of each removed file (enough for dicomFileDeleted events). */
+export interface DeletedFileRow {
+  readonly id: string;
+  readonly sha256: string;
+  readonly filename: string;
+  readonly sopInstanceUid: string | null;
+  readonly seriesInstanceUid: string | null;
+  readonly studyInstanceUid: string | null;
+}
+
+export interface CatalogDeleteResult {
+  /** Every dicom_files row removed (all versions in scope). */
+  readonly deletedFiles: readonly DeletedFileRow[];
+  /** SHA-256 of blobs no row references any more: the caller removes them after the call. */
+  readonly unreferencedBlobs: readonly string[];
+  /** Catalog rows removed because nothing was left under them. */
+  readonly deletedSeriesIds: readonly number[];
+  readonly deletedStudyIds: readonly number[];
+  readonly deletedPatientIds: readonly number[];
+}
+
+/** Where a new file goes, decided before its row is inserted. */
+interface Placement {
+  patientRef: number;
+  studyRef: number;
+  seriesRef: number;
+}
+
+/** "" for absent, trimmed otherwise: the key form of a text identifier. */
+function key(value: string | null | undefined): string {
+  return value?.trim() ?? '';
+}
+
+const MODALITY_SEPARATOR = '\\';
+
+export class CatalogRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Runs `fn` in one transaction (BEGIN IMMEDIATE; a savepoint when already inside one). */
+  transaction<T>(fn: () => T): T {
+    return this.db.$client.transaction(fn).immediate();
+  }
+
+  // ── placement ────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Inserts a new file row and places it in the catalog (one transaction). Returns the stored
+   * row, or the existing one when the same bytes are already stored (nothing changes then).
+   */
+  insertFile(row: NewDicomFileRow): { file: DicomFileRow; duplicate: boolean } {
+    return this.transaction(() => {
+      const existing = this.db.select().from(dicomFiles).where(eq(dicomFiles.sha256, row.sha256)).get();
+      if (existing) return { file: existing, duplicate: true };
+      const uploadedAt = row.uploadedAt ?? new Date();
+      const { patientRef, studyRef, seriesRef } = this.place({ ...row, uploadedAt }, true);
+      const file = this.db
+        .insert(dicomFiles)
+        .values({ ...row, uploadedAt, patientRef, studyRef, seriesRef, isCurrent: true })
+        .returning()
+        .get();
+      return { file, duplicate: false };
+    });
+  }
+
+  /**
+   * Finds or creates the patient, study and series of a file about to be inserted (or, for the
+   * backfill, just catalogued), updates their attributes and counters, and settles which version
+   * of the instance is current. Must run inside a transaction.
+   *
+   * `newest`: the file is the newest upload (ingest), so its non-empty values win and it becomes
+   * current whatever the clock says. Otherwise (backfill) upload times decide: the file only
+   * fills gaps of parents that have newer files, and only replaces an older current version;
+   * `exact` is then false when a parent had newer files, and the caller recomputes the parents.
+   */
+  private place(row: NewDicomFileRow & { uploadedAt: Date }, newest: boolean): Placement & { isCurrent: boolean; exact: boolean } {
+    const at = row.uploadedAt;
+    const patientId = key(row.patientId);
+    const studyUid = key(row.studyInstanceUid);
+    const seriesUid = key(row.seriesInstanceUid);
+    const issuer = patientId === '' ? '' : key(row.issuerOfPatientId);
+    const unknownScope = patientId === '' ? studyUid : '';
+    let exact = true;
+    /** The value a parent keeps: the file's when it is the newer one (and has one), else the parent's. */
+    const merge = <T>(wins: boolean, mine: T | null | undefined, theirs: T | null): T | null =>
+      wins ? (mine ?? theirs) : (theirs ?? mine ?? null);
+    const latest = (a: Date, b: Date) => (a > b ? a : b);
+
+    // Patient
+    let patient = this.db
+      .select()
+      .from(patients)
+      .where(and(eq(patients.patientId, patientId), eq(patients.issuer, issuer), eq(patients.unknownScope, unknownScope)))
+      .get();
+    if (!patient) {
+      patient = this.db
+        .insert(patients)
+        .values({
+          patientId,
+          issuer,
+          unknownScope,
+          patientName: row.patientName ?? null,
+          patientNameSort: foldName(row.patientName ?? ''),
+          birthDate: row.patientBirthDate ?? null,
+          sex: row.patientSex ?? null,
+          firstUploadedAt: at,
+          lastUploadedAt: at,
+        })
+        .returning()
+        .get();
+    } else {
+      const wins = newest || at >= patient.lastUploadedAt;
+      exact &&= wins;
+      const patientName = merge(wins, row.patientName, patient.patientName);
+      this.db
+        .update(patients)
+        .set({
+          patientName,
+          patientNameSort: foldName(patientName ?? ''),
+          birthDate: merge(wins, row.patientBirthDate, patient.birthDate),
+          sex: merge(wins, row.patientSex, patient.sex),
+          lastUploadedAt: latest(at, patient.lastUploadedAt),
+        })
+        .where(eq(patients.id, patient.id))
+        .run();
+    }
+    if (row.patientName) {
+      this.db
+        .insert(patientNames)
+        .values({ patientRef: patient.id, name: row.patientName, nameFolded: foldName(row.patientName), fileCount: 1 })
+        .onConflictDoUpdate({ target: [patientNames.patientRef, patientNames.name], set: { fileCount: sql`${patientNames.fileCount} + 1` } })
+        .run();
+    }
+
+    // Study
+    let study = this.db
+      .select()
+      .from(studies)
+      .where(and(eq(studies.patientRef, patient.id), eq(studies.studyInstanceUid, studyUid)))
+      .get();
+    if (!study) {
+      study = this.db
+        .insert(studies)
+        .values({
+          patientRef: patient.id,
+          studyInstanceUid: studyUid,
+          studyDate: row.studyDate ?? '',
+          studyTime: row.studyTime ?? '',
+          studyDescription: row.studyDescription ?? null,
+          accessionNumber: row.accessionNumber ?? null,
+          referringPhysicianName: row.referringPhysicianName ?? null,
+          firstUploadedAt: at,
+          lastUploadedAt: at,
+        })
+        .returning()
+        .get();
+      this.db.update(patients).set({ studyCount: sql`${patients.studyCount} + 1` }).where(eq(patients.id, patient.id)).run();
+    } else {
+      const wins = newest || at >= study.lastUploadedAt;
+      exact &&= wins;
+      this.db
+        .update(studies)
+        .set({
+          studyDate: merge(wins, row.studyDate || null, study.studyDate || null) ?? '',
+          studyTime: merge(wins, row.studyTime || null, study.studyTime || null) ?? '',
+          studyDescription: merge(wins, row.studyDescription, study.studyDescription),
+          accessionNumber: merge(wins, row.accessionNumber, study.accessionNumber),
+          referringPhysicianName: merge(wins, row.referringPhysicianName, study.referringPhysicianName),
+          lastUploadedAt: latest(at, study.lastUploadedAt),
+        })
+        .where(eq(studies.id, study.id))
+        .run();
+    }
+
+    // Series
+    let seriesRow = this.db
+      .select()
+      .from(series)
+      .where(and(eq(series.studyRef, study.id), eq(series.seriesInstanceUid, seriesUid)))
+      .get();
+    let modalitiesChanged = false;
+    if (!seriesRow) {
+      seriesRow = this.db
+        .insert(series)
+        .values({
+          studyRef: study.id,
+          seriesInstanceUid: seriesUid,
+          modality: row.modality ?? null,
+          seriesNumber: row.seriesNumber ?? null,
+          seriesDescription: row.seriesDescription ?? null,
+          bodyPartExamined: row.bodyPartExamined ?? null,
+          firstUploadedAt: at,
+          lastUploadedAt: at,
+        })
+        .returning()
+        .get();
+      this.db.update(studies).set({ seriesCount: sql`${studies.seriesCount} + 1` }).where(eq(studies.id, study.id)).run();
+      modalitiesChanged = seriesRow.modality !== null;
+    } else {
+      const wins = newest || at >= seriesRow.lastUploadedAt;
+      exact &&= wins;
+      const modality = merge(wins, row.modality, seriesRow.modality);
+      modalitiesChanged = modality !== seriesRow.modality;
+      this.db
+        .update(series)
+        .set({
+          modality,
+          seriesNumber: merge(wins, row.seriesNumber, seriesRow.seriesNumber),
+          seriesDescription: merge(wins, row.seriesDescription, seriesRow.seriesDescription),
+          bodyPartExamined: merge(wins, row.bodyPartExamined, seriesRow.bodyPartExamined),
+          lastUploadedAt: latest(at, seriesRow.lastUploadedAt),
+        })
+        .where(eq(series.id, seriesRow.id))
+        .run();
+    }
+    if (modalitiesChanged) this.refreshModalities(study.id);
+
+    // Instance version: a newer file replaces the current version of the same SOP Instance UID.
+    const sopUid = row.sopInstanceUid ?? null;
+    const current = sopUid
+      ? this.db
+          .select({ id: dicomFiles.id, uploadedAt: dicomFiles.uploadedAt })
+          .from(dicomFiles)
+          .where(and(eq(dicomFiles.sopInstanceUid, sopUid), eq(dicomFiles.seriesRef, seriesRow.id), eq(dicomFiles.isCurrent, true)))
+          .get()
+      : undefined;
+    const isCurrent =
+      !current || newest || current.uploadedAt < at || (current.uploadedAt.getTime() === at.getTime() && current.id < (row.id ?? ''));
+    if (current && isCurrent) this.db.update(dicomFiles).set({ isCurrent: false }).where(eq(dicomFiles.id, current.id)).run();
+    if (!current) {
+      this.db.update(series).set({ instanceCount: sql`${series.instanceCount} + 1` }).where(eq(series.id, seriesRow.id)).run();
+      this.db.update(studies).set({ instanceCount: sql`${studies.instanceCount} + 1` }).where(eq(studies.id, study.id)).run();
+      this.db.update(patients).set({ instanceCount: sql`${patients.instanceCount} + 1` }).where(eq(patients.id, patient.id)).run();
+    }
+    return { patientRef: patient.id, studyRef: study.id, seriesRef: seriesRow.id, isCurrent, exact };
+  }
+
+  /** Rewrites a study's modalities from its series (sorted, distinct). */
+  private refreshModalities(studyId: number): void {
+    const rows = this.db
+      .selectDistinct({ modality: series.modality })
+      .from(series)
+      .where(and(eq(series.studyRef, studyId), isNotNull(series.modality)))
+      .orderBy(asc(series.modality))
+      .all();
+    const modalities = rows.map((r) => r.modality).join(MODALITY_SEPARATOR);
+    this.db.update(studies).set({ modalities }).where(eq(studies.id, studyId)).run();
+  }
+
+  /**
+   * Places a row that is already stored but not yet in the catalog (the backfill after an
+   * upgrade), with its attributes updated from `attributes` (a fresh summary of its header).
+   * Upload times decide which version is current and which values the parents keep, so rows may
+   * be placed in any order, even while new uploads arrive.
+   */
+  placeExisting(fileId: string, attributes: Partial<NewDicomFileRow>): void {
+    this.transaction(() => {
+      const row = this.db.select().from(dicomFiles).where(eq(dicomFiles.id, fileId)).get();
+      if (!row || row.seriesRef !== null) return;
+      const merged = { ...row, ...attributes, id: row.id, sha256: row.sha256, uploadedAt: row.uploadedAt };
+      const { patientRef, studyRef, seriesRef, isCurrent, exact } = this.place(merged, false);
+      this.db
+        .update(dicomFiles)
+        .set({ ...attributes, id: row.id, sha256: row.sha256, uploadedAt: row.uploadedAt, patientRef, studyRef, seriesRef, isCurrent })
+        .where(eq(dicomFiles.id, fileId))
+        .run();
+      if (!exact) {
+        // A parent already had newer files: recompute its values from all of them.
+        this.refreshSeries(seriesRef);
+        this.refreshStudy(studyRef);
+        this.refreshPatient(patientRef);
+      }
+    });
+  }
+
+  /** Rows stored before the catalog existed (no series yet), oldest first. */
+  uncataloguedFiles(limit: number): DicomFileRow[] {
+    return this.db
+      .select()
+      .from(dicomFiles)
+      .where(sql`${dicomFiles.seriesRef} IS NULL`)
+      .orderBy(asc(dicomFiles.uploadedAt), asc(dicomFiles.id))
+      .limit(limit)
+      .all();
+  }
+
+  // ── reads ────────────────────────────────────────────────────────────────────────────────
+
+  patient(id: number): PatientRow | undefined {
+    return this.db.select().from(patients).where(eq(patients.id, id)).get();
+  }
+
+  study(id: number): StudyRow | undefined {
+    return this.db.select().from(studies).where(eq(studies.id, id)).get();
+  }
+
+  series(id: number): SeriesRow | undefined {
+    return this.db.select().from(series).where(eq(series.id, id)).get();
+  }
+
+  patientOfStudy(studyId: number): PatientRow | undefined {
+    const study = this.study(studyId);
+    return study ? this.patient(study.patientRef) : undefined;
+  }
+
+  /** Every distinct name the patient's files carry except `patientName`, sorted. */
+  otherPatientNames(patient: PatientRow): string[] {
+    return this.db
+      .select({ name: patientNames.name })
+      .from(patientNames)
+      .where(eq(patientNames.patientRef, patient.id))
+      .orderBy(asc(patientNames.name))
+      .all()
+      .map((r) => r.name)
+      .filter((name) => name !== patient.patientName);
+  }
+
+  patientNameCount(patientId: number): number {
+    return this.db.select({ n: count() }).from(patientNames).where(eq(patientNames.patientRef, patientId)).get()?.n ?? 0;
+  }
+
+  /** Every stored version of the file's instance (itself included), newest first. */
+  versionsOf(file: DicomFileRow): DicomFileRow[] {
+    if (!file.sopInstanceUid || file.seriesRef === null) return [file];
+    return this.db
+      .select()
+      .from(dicomFiles)
+      .where(and(eq(dicomFiles.sopInstanceUid, file.sopInstanceUid), eq(dicomFiles.seriesRef, file.seriesRef)))
+      .orderBy(desc(dicomFiles.uploadedAt), desc(dicomFiles.id))
+      .all();
+  }
+
+  /** Current versions of a series' instances, by Instance Number. */
+  currentFilesOfSeries(seriesId: number): DicomFileRow[] {
+    return this.db
+      .select()
+      .from(dicomFiles)
+      .where(and(eq(dicomFiles.seriesRef, seriesId), eq(dicomFiles.isCurrent, true)))
+      .orderBy(asc(dicomFiles.instanceNumber), asc(dicomFiles.id))
+      .all();
+  }
+
+  /** Current versions of a study's instances, series by series. */
+  currentFilesOfStudy(studyId: number): DicomFileRow[] {
+    const seriesIds = this.db
+      .select({ id: series.id })
+      .from(series)
+      .where(eq(series.studyRef, studyId))
+      .orderBy(asc(series.seriesNumber), asc(series.id))
+      .all();
+    return seriesIds.flatMap((s) => this.currentFilesOfSeries(s.id));
+  }
+
+  listPatients(filter: PatientFilter, order: PatientOrder, page: PageArgs): CatalogPage<PatientRow> {
+    const conditions = patientConditions(filter);
+    return keysetPage(this.db, patients, conditions, PATIENT_ORDERINGS[order.field], order.direction, page, () => this.countRows(patients, conditions));
+  }
+
+  /** Studies matching `filter`; with `patientId`, that patient's only. */
+  listStudies(filter: StudyFilter, order: StudyOrder, page: PageArgs, scope?: { patientId: number }): CatalogPage<StudyRow> {
+    const conditions = studyConditions(filter);
+    if (scope) conditions.push(eq(studies.patientRef, scope.patientId));
+    const total = () => (scope && conditions.length === 1 ? (this.patient(scope.patientId)?.studyCount ?? 0) : this.countRows(studies, conditions));
+    return keysetPage(this.db, studies, conditions, STUDY_ORDERINGS[order.field], order.direction, page, total);
+  }
+
+  /** Series matching `filter`; with `studyId`, that study's only. */
+  listSeries(filter: SeriesFilter, order: SeriesOrder, page: PageArgs, scope?: { studyId: number }): CatalogPage<SeriesRow> {
+    const conditions = seriesConditions(filter);
+    if (scope) conditions.push(eq(series.studyRef, scope.studyId));
+    const total = () => (scope && conditions.length === 1 ? (this.study(scope.studyId)?.seriesCount ?? 0) : this.countRows(series, conditions));
+    return keysetPage(this.db, series, conditions, SERIES_ORDERINGS[order.field], order.direction, page, total);
+  }
+
+  /** Files matching `filter` (current versions unless includeAllVersions); with `seriesId`, that series' only. */
+  listFiles(filter: FileFilter, order: FileOrder, page: PageArgs, scope?: { seriesId: number }): CatalogPage<DicomFileRow> {
+    const conditions = fileConditions(filter, (table, where, limit) => this.parentIds(table, where, limit));
+    if (scope) conditions.push(eq(dicomFiles.seriesRef, scope.seriesId));
+    return keysetPage(this.db, dicomFiles, conditions, FILE_ORDERINGS[order.field], order.direction, page, () => this.countFiles(filter, conditions, scope));
+  }
+
+  /** Ids of the rows of `table` matching `where`; undefined when more than `limit`. */
+  private parentIds(table: 'patients' | 'studies' | 'series', where: SQL[], limit: number): number[] | undefined {
+    const t = table === 'patients' ? patients : table === 'studies' ? studies : series;
+    const ids = this.db
+      .select({ id: t.id })
+      .from(t)
+      .where(and(...where))
+      .limit(limit + 1)
+      .all()
+      .map((r) => r.id);
+    return ids.length > limit ? undefined : ids;
+  }
+
+  private countRows(table: typeof studies | typeof series | typeof dicomFiles | typeof patients, conditions: SQL[]): number {
+    return this.db.select({ n: count() }).from(table).where(and(...conditions)).get()?.n ?? 0;
+  }
+
+  /**
+   * Current instances matching the filter. Counting 10⁶ index entries takes tens of
+   * milliseconds, so a filter that selects whole series is answered from the series counters.
+   */
+  private countFiles(filter: FileFilter, conditions: SQL[], scope?: { seriesId: number }): number {
+    if (!selectsWholeSeries(filter)) return this.countRows(dicomFiles, conditions);
+    if (scope) {
+      return conditions.length === 2 ? (this.series(scope.seriesId)?.instanceCount ?? 0) : this.countRows(dicomFiles, conditions);
+    }
+    const where = seriesConditions({ ...filter, modality: null, uploadedAt: null });
+    if (where.length === 0) {
+      return this.db.select({ n: sql<number>`coalesce(sum(${patients.instanceCount}), 0)` }).from(patients).get()?.n ?? 0;
+    }
+    return this.db.select({ n: sql<number>`coalesce(sum(${series.instanceCount}), 0)` }).from(series).where(and(...where)).get()?.n ?? 0;
+  }
+
+  // ── deletes ──────────────────────────────────────────────────────────────────────────────
+
+  deleteFile(fileId: string): CatalogDeleteResult | undefined {
+    return this.transaction(() => {
+      const file = this.db.select().from(dicomFiles).where(eq(dicomFiles.id, fileId)).get();
+      if (!file) return undefined;
+      return this.deleteRows(eq(dicomFiles.id, fileId), true);
+    });
+  }
+
+  deleteSeries(seriesId: number): CatalogDeleteResult | undefined {
+    return this.transaction(() => {
+      if (!this.series(seriesId)) return undefined;
+      return this.deleteRows(eq(dicomFiles.seriesRef, seriesId), false, { seriesIds: [seriesId] });
+    });
+  }
+
+  deleteStudy(studyId: number): CatalogDeleteResult | undefined {
+    return this.transaction(() => {
+      const study = this.study(studyId);
+      if (!study) return undefined;
+      return this.deleteRows(eq(dicomFiles.studyRef, studyId), false, { studyIds: [studyId], patientIds: [study.patientRef] });
+    });
+  }
+
+  deletePatient(patientId: number): CatalogDeleteResult | undefined {
+    return this.transaction(() => {
+      if (!this.patient(patientId)) return undefined;
+      return this.deleteRows(eq(dicomFiles.patientRef, patientId), false, { patientIds: [patientId] });
+    });
+  }
+
+  /**
+   * Deletes the file rows matching `where` and repairs the catalog above them. `promote`: the
+   * scope may leave other versions of a deleted current instance behind (single-file delete),
+   * so the newest of them becomes current. `touched` names catalog rows that must be revisited
+   * even if no file row pointed at them (an empty series or study left behind by an old bug).
+   */
+  private deleteRows(
+    where: SQL,
+    promote: boolean,
+    touched: { seriesIds?: number[]; studyIds?: number[]; patientIds?: number[] } = {},
+  ): CatalogDeleteResult {
+    const removed = this.db
+      .delete(dicomFiles)
+      .where(where)
+      .returning({
+        id: dicomFiles.id,
+        sha256: dicomFiles.sha256,
+        patientName: dicomFiles.patientName,
+        patientRef: dicomFiles.patientRef,
+        studyRef: dicomFiles.studyRef,
+        seriesRef: dicomFiles.seriesRef,
+        sopInstanceUid: dicomFiles.sopInstanceUid,
+        isCurrent: dicomFiles.isCurrent,
+        filename: dicomFiles.filename,
+        seriesInstanceUid: dicomFiles.seriesInstanceUid,
+        studyInstanceUid: dicomFiles.studyInstanceUid,
+      })
+      .all();
+
+    const seriesIds = new Set(touched.seriesIds);
+    const studyIds = new Set(touched.studyIds);
+    const patientIds = new Set(touched.patientIds);
+    const names = new Map<string, number>(); // "patientRef\0name" → files removed
+    for (const r of removed) {
+      if (r.seriesRef !== null) seriesIds.add(r.seriesRef);
+      if (r.studyRef !== null) studyIds.add(r.studyRef);
+      if (r.patientRef !== null) patientIds.add(r.patientRef);
+      if (r.patientRef !== null && r.patientName) {
+        const k = `${r.patientRef}\u0000${r.patientName}`;
+        names.set(k, (names.get(k) ?? 0) + 1);
+      }
+      if (promote && r.isCurrent && r.sopInstanceUid && r.seriesRef !== null) this.promoteNewestVersion(r.seriesRef, r.sopInstanceUid);
+    }
+    for (const [k, n] of names) {
+      const [ref, name] = k.split('\u0000') as [string, string];
+      const thisName = and(eq(patientNames.patientRef, Number(ref)), eq(patientNames.name, name));
+      this.db.update(patientNames).set({ fileCount: sql`${patientNames.fileCount} - ${n}` }).where(thisName).run();
+      this.db.delete(patientNames).where(and(thisName, sql`${patientNames.fileCount} <= 0`)).run();
+    }
+
+    // Every series of a study being removed, even one no deleted file pointed at.
+    if (touched.studyIds?.length) {
+      for (const s of this.db.select({ id: series.id }).from(series).where(inArray(series.studyRef, touched.studyIds)).all()) seriesIds.add(s.id);
+    }
+    const deletedSeriesIds: number[] = [];
+    for (const id of seriesIds) {
+      const row = this.series(id);
+      if (!row) continue;
+      studyIds.add(row.studyRef);
+      if (this.refreshSeries(id)) continue;
+      this.db.delete(series).where(eq(series.id, id)).run();
+      deletedSeriesIds.push(id);
+    }
+    const deletedStudyIds: number[] = [];
+    for (const id of studyIds) {
+      const row = this.study(id);
+      if (!row) continue;
+      patientIds.add(row.patientRef);
+      if (this.refreshStudy(id)) continue;
+      this.db.delete(series).where(eq(series.studyRef, id)).run();
+      this.db.delete(studies).where(eq(studies.id, id)).run();
+      deletedStudyIds.push(id);
+    }
+    const deletedPatientIds: number[] = [];
+    for (const id of patientIds) {
+      if (this.refreshPatient(id)) continue;
+      this.db.delete(patientNames).where(eq(patientNames.patientRef, id)).run();
+      this.db.delete(patients).where(eq(patients.id, id)).run();
+      deletedPatientIds.push(id);
+    }
+
+    const shas = [...new Set(removed.map((r) => r.sha256))];
+    const stillUsed = new Set(
+      shas.length === 0
+        ? []
+        : this.db
+            .select({ sha256: dicomFiles.sha256 })
+            .from(dicomFiles)
+            .where(inArray(dicomFiles.sha256, shas))
+            .all()
+            .map((r) => r.sha256),
+    );
+    return {
+      deletedFiles: removed.map((r) => ({
+        id: r.id,
+        sha256: r.sha256,
+        filename: r.filename,
+        sopInstanceUid: r.sopInstanceUid,
+        seriesInstanceUid: r.seriesInstanceUid,
+        studyInstanceUid: r.studyInstanceUid,
+      })),
+      unreferencedBlobs: shas.filter((s) => !stillUsed.has(s)),
+      deletedSeriesIds,
+      deletedStudyIds,
+      deletedPatientIds,
+    };
+  }
+
+  /** After the current version of an instance is deleted, its newest remaining version becomes current. */
+  private promoteNewestVersion(seriesRef: number, sopInstanceUid: string): void {
+    const sameInstance = and(eq(dicomFiles.seriesRef, seriesRef), eq(dicomFiles.sopInstanceUid, sopInstanceUid));
+    const current = this.db.select({ id: dicomFiles.id }).from(dicomFiles).where(and(sameInstance, eq(dicomFiles.isCurrent, true))).get();
+    if (current) return;
+    const newest = this.db
+      .select({ id: dicomFiles.id })
+      .from(dicomFiles)
+      .where(sameInstance)
+      .orderBy(desc(dicomFiles.uploadedAt), desc(dicomFiles.id))
+      .limit(1)
+      .get();
+    if (newest) this.db.update(dicomFiles).set({ isCurrent: true }).where(eq(dicomFiles.id, newest.id)).run();
+  }
+
+  /** The newest non-null value of `column` among the files matching `where`. */
+  private newest<T>(column: AnyColumn, where: SQL): T | null {
+    const row = this.db
+      .select({ v: sql<T>`${column}` })
+      .from(dicomFiles)
+      .where(and(where, isNotNull(column)))
+      .orderBy(desc(dicomFiles.uploadedAt), desc(dicomFiles.id))
+      .limit(1)
+      .get();
+    return row ? row.v : null;
+  }
+
+  /** The latest upload time among the files matching `where` (an index seek with a ref index). */
+  private lastUpload(where: SQL): Date | null {
+    const v = this.db.select({ v: sql<number | null>`max(${dicomFiles.uploadedAt})` }).from(dicomFiles).where(where).get()?.v;
+    return v === null || v === undefined ? null : new Date(v);
+  }
+
+  /** Recomputes a series from its files; false when it has none left. */
+  private refreshSeries(id: number): boolean {
+    const scope = eq(dicomFiles.seriesRef, id);
+    const stats = this.db
+      .select({
+        files: count(),
+        current: sql<number>`coalesce(sum(${dicomFiles.isCurrent}), 0)`,
+        last: sql<number | null>`max(${dicomFiles.uploadedAt})`,
+      })
+      .from(dicomFiles)
+      .where(scope)
+      .get();
+    if (!stats || stats.files === 0 || stats.last === null) return false;
+    const before = this.series(id);
+    const modality = this.newest<string>(dicomFiles.modality, scope);
+    this.db
+      .update(series)
+      .set({
+        instanceCount: stats.current,
+        lastUploadedAt: new Date(stats.last),
+        modality,
+        seriesNumber: this.newest<number>(dicomFiles.seriesNumber, scope),
+        seriesDescription: this.newest<string>(dicomFiles.seriesDescription, scope),
+        bodyPartExamined: this.newest<string>(dicomFiles.bodyPartExamined, scope),
+      })
+      .where(eq(series.id, id))
+      .run();
+    if (before && before.modality !== modality) this.refreshModalities(before.studyRef);
+    return true;
+  }
+
+  /** Recomputes a study from its series and files; false when it has no series left. */
+  private refreshStudy(id: number): boolean {
+    const stats = this.db
+      .select({ series: count(), instances: sql<number>`coalesce(sum(${series.instanceCount}), 0)` })
+      .from(series)
+      .where(eq(series.studyRef, id))
+      .get();
+    if (!stats || stats.series === 0) return false;
+    const scope = eq(dicomFiles.studyRef, id);
+    const last = this.lastUpload(scope);
+    this.db
+      .update(studies)
+      .set({
+        seriesCount: stats.series,
+        instanceCount: stats.instances,
+        ...(last ? { lastUploadedAt: last } : {}),
+        studyDate: this.newest<string>(dicomFiles.studyDate, scope) ?? '',
+        studyTime: this.newest<string>(dicomFiles.studyTime, scope) ?? '',
+        studyDescription: this.newest<string>(dicomFiles.studyDescription, scope),
+        accessionNumber: this.newest<string>(dicomFiles.accessionNumber, scope),
+        referringPhysicianName: this.newest<string>(dicomFiles.referringPhysicianName, scope),
+      })
+      .where(eq(studies.id, id))
+      .run();
+    this.refreshModalities(id);
+    return true;
+  }
+
+  /** Recomputes a patient from its studies and files; false when it has no study left. */
+  private refreshPatient(id: number): boolean {
+    const stats = this.db
+      .select({ studies: count(), instances: sql<number>`coalesce(sum(${studies.instanceCount}), 0)` })
+      .from(studies)
+      .where(eq(studies.patientRef, id))
+      .get();
+    if (!stats || stats.studies === 0) return false;
+    const scope = eq(dicomFiles.patientRef, id);
+    const last = this.lastUpload(scope);
+    const patientName = this.newest<string>(dicomFiles.patientName, scope);
+    this.db
+      .update(patients)
+      .set({
+        studyCount: stats.studies,
+        instanceCount: stats.instances,
+        ...(last ? { lastUploadedAt: last } : {}),
+        patientName,
+        patientNameSort: foldName(patientName ?? ''),
+        birthDate: this.newest<string>(dicomFiles.patientBirthDate, scope),
+        sex: this.newest<string>(dicomFiles.patientSex, scope),
+      })
+      .where(eq(patients.id, id))
+      .run();
+    return true;
+  }
+
+  // ── consistency ──────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Compares every maintained counter with what the rows say and checks the version invariant
+   * (one current version per instance). Returns the discrepancies; [] when consistent.
+   */
+  checkConsistency(): string[] {
+    const problems: string[] = [];
+    const q = (text: string) => this.db.all<Record<string, unknown>>(sql.raw(text));
+    // Aggregates joined to the counters (one pass over each index), not per-row subqueries.
+    for (const r of q(`SELECT s.id, s.instance_count AS kept, coalesce(c.n, 0) AS real FROM series s
+        LEFT JOIN (SELECT series_ref, count(*) AS n FROM dicom_files WHERE is_current = 1 GROUP BY series_ref) c ON c.series_ref = s.id
+        WHERE s.instance_count <> coalesce(c.n, 0)`)) {
+      problems.push(`series ${r.id}: instance_count ${r.kept}, current files ${r.real}`);
+    }
+    for (const r of q(`SELECT t.id, t.series_count AS ks, t.instance_count AS ki, t.modalities AS km,
+        coalesce(s.n, 0) AS rs, coalesce(s.i, 0) AS ri, coalesce(m.list, '') AS rm FROM studies t
+        LEFT JOIN (SELECT study_ref, count(*) AS n, sum(instance_count) AS i FROM series GROUP BY study_ref) s ON s.study_ref = t.id
+        LEFT JOIN (SELECT study_ref, group_concat(modality, '\\' ORDER BY modality) AS list FROM
+          (SELECT DISTINCT study_ref, modality FROM series WHERE modality IS NOT NULL) GROUP BY study_ref) m ON m.study_ref = t.id
+        WHERE t.series_count <> coalesce(s.n, 0) OR t.instance_count <> coalesce(s.i, 0) OR t.modalities <> coalesce(m.list, '')`)) {
+      problems.push(`study ${r.id}: kept ${r.ks}/${r.ki}/${r.km}, real ${r.rs}/${r.ri}/${r.rm}`);
+    }
+    for (const r of q(`SELECT p.id, p.study_count AS ks, p.instance_count AS ki, coalesce(t.n, 0) AS rs, coalesce(t.i, 0) AS ri FROM patients p
+        LEFT JOIN (SELECT patient_ref, count(*) AS n, sum(instance_count) AS i FROM studies GROUP BY patient_ref) t ON t.patient_ref = p.id
+        WHERE p.study_count <> coalesce(t.n, 0) OR p.instance_count <> coalesce(t.i, 0)`)) {
+      problems.push(`patient ${r.id}: kept ${r.ks}/${r.ki}, real ${r.rs}/${r.ri}`);
+    }
+    for (const r of q(`SELECT coalesce(n.patient_ref, f.patient_ref) AS patient, coalesce(n.name, f.patient_name) AS name,
+        coalesce(n.file_count, 0) AS kept, coalesce(f.c, 0) AS real
+        FROM patient_names n FULL JOIN (SELECT patient_ref, patient_name, count(*) AS c FROM dicom_files
+          WHERE patient_ref IS NOT NULL AND patient_name IS NOT NULL GROUP BY patient_ref, patient_name) f
+          ON f.patient_ref = n.patient_ref AND f.patient_name = n.name
+        WHERE coalesce(n.file_count, 0) <> coalesce(f.c, 0)`)) {
+      problems.push(`patient ${r.patient} name ${String(r.name)}: kept ${r.kept}, real ${r.real}`);
+    }
+    for (const r of q(`SELECT series_ref, sop_instance_uid, sum(is_current) AS cur FROM dicom_files
+        WHERE sop_instance_uid IS NOT NULL AND series_ref IS NOT NULL GROUP BY series_ref, sop_instance_uid HAVING cur <> 1`)) {
+      problems.push(`instance ${String(r.sop_instance_uid)} in series ${r.series_ref}: ${r.cur} current versions`);
+    }
+    for (const r of q(`SELECT id FROM dicom_files WHERE series_ref IS NOT NULL AND sop_instance_uid IS NULL AND is_current = 0`)) {
+      problems.push(`file ${r.id} without SOP Instance UID is not current`);
+    }
+    for (const r of q(`SELECT f.id FROM dicom_files f JOIN series s ON s.id = f.series_ref JOIN studies t ON t.id = s.study_ref
+        WHERE f.study_ref <> t.id OR f.patient_ref <> t.patient_ref`)) {
+      problems.push(`file ${r.id}: refs disagree with its series`);
+    }
+    for (const r of q(`SELECT id FROM series s WHERE NOT EXISTS (SELECT 1 FROM dicom_files f WHERE f.series_ref = s.id)`)) {
+      problems.push(`series ${r.id} has no files`);
+    }
+    for (const r of q(`SELECT id FROM studies t WHERE NOT EXISTS (SELECT 1 FROM series s WHERE s.study_ref = t.id)`)) {
+      problems.push(`study ${r.id} has no series`);
+    }
+    for (const r of q(`SELECT id FROM patients p WHERE NOT EXISTS (SELECT 1 FROM studies t WHERE t.patient_ref = p.id)`)) {
+      problems.push(`patient ${r.id} has no studies`);
+    }
+    return problems;
+  }
+}
