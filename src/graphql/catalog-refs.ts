@@ -3,7 +3,7 @@
  * implementations (patient.ts, study.ts, series.ts) so that the type files can name each other.
  */
 import type { CatalogPage } from '../storage/catalog-query.js';
-import type { DicomFileRow, PatientRow, SeriesRow, StudyRow } from '../storage/schema.js';
+import type { PatientRow, SeriesRow, StudyRow } from '../storage/schema.js';
 import { builder } from './builder.js';
 import { DicomFileRef } from './dicom-file.js';
 

@@ -11,10 +11,9 @@ import type { BlobStore } from '../storage/blob-store.js';
 import type { CatalogDeleteResult } from '../storage/catalog.js';
 import type { DicomFileRepository } from '../storage/dicom-files.js';
 import type { HeaderCache } from '../storage/header-cache.js';
-import type { DicomFileRow } from '../storage/schema.js';
 import { builder } from './builder.js';
 import { ErrorInterface } from './error-types.js';
-import type { DeletedDicomFile, DicomEvents } from './subscriptions.js';
+import type { DicomEvents } from './subscriptions.js';
 
 /** The catalog repository's delete API (src/storage/catalog.ts). */
 export interface CatalogDeletes {
@@ -22,8 +21,6 @@ export interface CatalogDeletes {
   deleteSeries(seriesId: number): CatalogDeleteResult | undefined;
   deleteStudy(studyId: number): CatalogDeleteResult | undefined;
   deletePatient(patientId: number): CatalogDeleteResult | undefined;
-  series(id: number): { readonly seriesInstanceUid: string; readonly studyRef: number } | undefined;
-  study(id: number): { readonly studyInstanceUid: string } | undefined;
 }
 
 /** What a delete did, in global ids. */
@@ -46,41 +43,27 @@ export interface FileDeletionsDeps {
   readonly evictRenderings: (sha256: string) => void;
 }
 
-/** Entries of `deletedFiles`, with whatever the repository tells of each beyond id and sha256. */
-type DeletedEntry = CatalogDeleteResult['deletedFiles'][number] & Partial<Omit<DeletedDicomFile, 'id' | 'sha256'>>;
-
-/** Known of the deleted files before the delete (the repository returns ids and hashes). */
-interface Before {
-  readonly row?: DicomFileRow;
-  readonly studyInstanceUid?: string | null;
-  readonly seriesInstanceUid?: string | null;
-}
-
 export class FileDeletions {
   constructor(private readonly deps: FileDeletionsDeps) {}
 
   deleteFile(id: string): DeleteSummary | undefined {
-    const row = this.deps.files.findById(id);
-    return this.finish(this.deps.catalog.deleteFile(id), row ? { row } : {});
+    return this.finish(this.deps.catalog.deleteFile(id));
   }
 
   deleteSeries(id: number): DeleteSummary | undefined {
-    const s = this.deps.catalog.series(id);
-    const study = s ? this.deps.catalog.study(s.studyRef) : undefined;
-    return this.finish(this.deps.catalog.deleteSeries(id), { seriesInstanceUid: s?.seriesInstanceUid || null, studyInstanceUid: study?.studyInstanceUid || null });
+    return this.finish(this.deps.catalog.deleteSeries(id));
   }
 
   deleteStudy(id: number): DeleteSummary | undefined {
-    const study = this.deps.catalog.study(id);
-    return this.finish(this.deps.catalog.deleteStudy(id), { studyInstanceUid: study?.studyInstanceUid || null });
+    return this.finish(this.deps.catalog.deleteStudy(id));
   }
 
   deletePatient(id: number): DeleteSummary | undefined {
-    return this.finish(this.deps.catalog.deletePatient(id), {});
+    return this.finish(this.deps.catalog.deletePatient(id));
   }
 
   /** After the commit: blobs, caches, events. */
-  private finish(result: CatalogDeleteResult | undefined, before: Before): DeleteSummary | undefined {
+  private finish(result: CatalogDeleteResult | undefined): DeleteSummary | undefined {
     if (!result) return undefined;
     const { files, blobs, headers, events, evictRenderings } = this.deps;
     let removedBlobs = 0;
@@ -90,17 +73,7 @@ export class FileDeletions {
       // Asked again right before the unlink: an upload of the same bytes may have landed since.
       if (blobs.removeUnreferenced(sha256, () => files.findBySha256(sha256) !== undefined)) removedBlobs++;
     }
-    for (const entry of result.deletedFiles as readonly DeletedEntry[]) {
-      const row = before.row?.id === entry.id ? before.row : undefined;
-      events.publish('dicomFile:deleted', {
-        id: entry.id,
-        sha256: entry.sha256,
-        filename: entry.filename ?? row?.filename ?? '',
-        sopInstanceUid: entry.sopInstanceUid ?? row?.sopInstanceUid ?? null,
-        seriesInstanceUid: entry.seriesInstanceUid ?? row?.seriesInstanceUid ?? before.seriesInstanceUid ?? null,
-        studyInstanceUid: entry.studyInstanceUid ?? row?.studyInstanceUid ?? before.studyInstanceUid ?? null,
-      });
-    }
+    for (const deleted of result.deletedFiles) events.publish('dicomFile:deleted', deleted);
     return {
       deletedIds: result.deletedFiles.map((f) => encodeGlobalID('DicomFile', f.id)),
       deletedSeriesIds: result.deletedSeriesIds.map((n) => encodeGlobalID('Series', String(n))),

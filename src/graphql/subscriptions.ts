@@ -7,18 +7,12 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createPubSub, filter, pipe } from 'graphql-yoga';
 import type { DicomFileRow } from '../storage/schema.js';
+import type { DeletedFileRow } from '../storage/catalog.js';
 import { builder } from './builder.js';
 import { DicomFileRef } from './dicom-file.js';
 
 /** What remains known of a deleted file: enough for a client to drop it from its views. */
-export interface DeletedDicomFile {
-  readonly id: string;
-  readonly sha256: string;
-  readonly filename: string;
-  readonly sopInstanceUid: string | null;
-  readonly seriesInstanceUid: string | null;
-  readonly studyInstanceUid: string | null;
-}
+export type DeletedDicomFile = DeletedFileRow;
 
 export type DicomEvents = ReturnType<typeof createDicomEvents>;
 

@@ -16,6 +16,7 @@ import { ALLOWED_BELOW, IDENTICAL_FRAMES } from '../helpers/known-render-differe
 import { compareElement, fromApiAttribute, sameValue, UNCOMPRESSED_TRANSFER_SYNTAXES } from '../helpers/oracle.js';
 import { decodePng, psnr } from '../helpers/psnr.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { mapLimit } from '../helpers/concurrency.js';
 
 const corpus = corpusOrSkip('e2e corpus');
 
@@ -71,19 +72,6 @@ const mpeg2File = () =>
     meta: { sopInstanceUid: '1.2.3.4.5.6.7.100' },
   });
 
-/** Runs `fn` over `items` with at most `limit` calls in flight; results in input order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 /** Memoizes an async computation: the first test that needs it starts it for all files at once. */
 function once<T>(fn: () => Promise<T>): () => Promise<T> {

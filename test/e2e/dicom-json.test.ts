@@ -13,21 +13,10 @@ import { basicElements, buildDicom } from '../helpers/dicom-builder.js';
 import { uploadFiles } from '../helpers/multipart.js';
 import { compareElement } from '../helpers/oracle.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { mapLimit } from '../helpers/concurrency.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 describe('dicomJson and bulk data (synthetic)', () => {
   let server: TestServer;
