@@ -27,6 +27,16 @@ export interface Config {
   readonly renderTimeoutMs: number;
   /** Renders waiting for a free worker; past it the route answers 503 RENDER_BUSY. */
   readonly renderQueue: number;
+  /** V8 heap limit of each render worker, MiB (past it the render fails, the server stays up). */
+  readonly renderMaxHeapMb: number;
+  /** Worker threads that validate uploads (walk, header parse, summary): never on the event loop. */
+  readonly parseWorkers: number;
+  /** Longest one upload's validation may run in its worker (past it: InvalidDicomError, nothing stored). */
+  readonly parseTimeoutMs: number;
+  /** V8 heap limit of each parse worker, MiB (past it: InvalidDicomError, nothing stored). */
+  readonly parseMaxHeapMb: number;
+  /** Largest inflated/deflated ratio of a deflated data set inflating past 1 MiB (deflate bombs). */
+  readonly maxInflateRatio: number;
   /** Bytes of rendered PNGs kept in memory (LRU; 0 disables the cache). */
   readonly pngCacheBytes: number;
   /** Files one request may store: multipart files and ZIP entries together. */
@@ -35,7 +45,30 @@ export interface Config {
   readonly maxArchiveBytes: number;
   /** Largest uncompressed/compressed ratio of a ZIP entry over 1 MiB: zip bombs. */
   readonly maxZipRatio: number;
+  /** pino level: fatal, error, warn, info, debug, trace or silent. */
+  readonly logLevel: LogLevel;
+  /** When false (default), logs carry no patient data: error messages (which may quote UIDs or names) are left out. */
+  readonly logPatientData: boolean;
+  /** GET /readyz answers 503 when DATA_DIR has less free space than this. */
+  readonly minFreeDiskBytes: number;
+  /** Requests per minute and client address (token bucket refill); 0 disables the limit. */
+  readonly rateLimitPerMinute: number;
+  /** Requests a client may send at once before the per-minute refill applies (bucket size). */
+  readonly rateLimitBurst: number;
+  /** Origins allowed to read responses cross-origin; empty: no CORS headers; ['*']: any origin. */
+  readonly corsOrigins: readonly string[];
+  /** GraphQL Armor limits per operation (0 disables that limit). */
+  readonly graphqlMaxDepth: number;
+  readonly graphqlMaxAliases: number;
+  readonly graphqlMaxCost: number;
+  readonly graphqlMaxTokens: number;
+  readonly graphqlMaxDirectives: number;
+  /** "Did you mean …" hints in validation errors (off by default: they reveal the schema to probes). */
+  readonly graphqlFieldSuggestions: boolean;
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -78,6 +111,42 @@ function host(env: Env): string {
   return raw;
 }
 
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+function logLevel(env: Env): LogLevel {
+  const raw = env.LOG_LEVEL?.trim().toLowerCase() || 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}`);
+  return raw as LogLevel;
+}
+
+function corsOrigins(env: Env): readonly string[] {
+  const raw = env.CORS_ORIGINS?.trim();
+  if (!raw) return Object.freeze([]);
+  const origins = raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
+  for (const origin of origins) {
+    if (origin === '*') continue;
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError(`CORS_ORIGINS entries must be origins like https://viewer.example.org or *, got ${JSON.stringify(origin)}`);
+    }
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== origin.replace(/\/+$/, '')) {
+      throw new ConfigError(`CORS_ORIGINS entries must be origins (scheme://host[:port], no path), got ${JSON.stringify(origin)}`);
+    }
+  }
+  return Object.freeze(origins.map((o) => (o === '*' ? o : new URL(o).origin)));
+}
+
 /** Reads and validates the configuration (defaults documented in the README). */
 export function loadConfig(env: Env = process.env): Config {
   return Object.freeze({
@@ -92,9 +161,26 @@ export function loadConfig(env: Env = process.env): Config {
     renderWorkers: integer(env, 'RENDER_WORKERS', availableParallelism(), 1, 256),
     renderTimeoutMs: integer(env, 'RENDER_TIMEOUT_MS', 30_000, 1, 3_600_000),
     renderQueue: integer(env, 'RENDER_QUEUE', 1000, 1, 1_000_000),
+    renderMaxHeapMb: integer(env, 'RENDER_MAX_HEAP_MB', 1024, 32, 1_000_000),
+    parseWorkers: integer(env, 'PARSE_WORKERS', Math.max(1, Math.min(2, availableParallelism())), 1, 256),
+    parseTimeoutMs: integer(env, 'PARSE_TIMEOUT_MS', 2000, 1, 3_600_000),
+    parseMaxHeapMb: integer(env, 'PARSE_MAX_HEAP_MB', 512, 32, 1_000_000),
+    maxInflateRatio: integer(env, 'MAX_INFLATE_RATIO', 200, 1, 1_000_000),
     pngCacheBytes: integer(env, 'PNG_CACHE_BYTES', 64 * 1024 ** 2, 0, Number.MAX_SAFE_INTEGER),
     maxFilesPerRequest: integer(env, 'MAX_FILES_PER_REQUEST', 1000, 1, 1_000_000),
     maxArchiveBytes: integer(env, 'MAX_ARCHIVE_BYTES', 8 * GiB, 1, Number.MAX_SAFE_INTEGER),
     maxZipRatio: integer(env, 'MAX_ZIP_RATIO', 200, 1, 1_000_000),
+    logLevel: logLevel(env),
+    logPatientData: boolean(env, 'LOG_PATIENT_DATA', false),
+    minFreeDiskBytes: integer(env, 'MIN_FREE_DISK_BYTES', GiB, 0, Number.MAX_SAFE_INTEGER),
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000_000),
+    rateLimitBurst: integer(env, 'RATE_LIMIT_BURST', 200, 1, 1_000_000_000),
+    corsOrigins: corsOrigins(env),
+    graphqlMaxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 15, 0, 1000),
+    graphqlMaxAliases: integer(env, 'GRAPHQL_MAX_ALIASES', 200, 0, 100_000),
+    graphqlMaxCost: integer(env, 'GRAPHQL_MAX_COST', 0, 0, Number.MAX_SAFE_INTEGER),
+    graphqlMaxTokens: integer(env, 'GRAPHQL_MAX_TOKENS', 5000, 0, 10_000_000),
+    graphqlMaxDirectives: integer(env, 'GRAPHQL_MAX_DIRECTIVES', 50, 0, 100_000),
+    graphqlFieldSuggestions: boolean(env, 'GRAPHQL_FIELD_SUGGESTIONS', false),
   });
 }

@@ -102,6 +102,13 @@ export class RenderTimeoutError extends AppError {
   }
 }
 
+/** A render needed more heap than RENDER_MAX_HEAP_MB; its worker was terminated (the server stays up). */
+export class RenderOutOfMemoryError extends AppError {
+  constructor(maxHeapMb: number) {
+    super('RENDER_OUT_OF_MEMORY', `Rendering needed more memory than the server's limit of ${maxHeapMb} MiB and was stopped`, 422);
+  }
+}
+
 /** Every render worker is busy and the queue of waiting renders is full (RENDER_QUEUE). */
 export class RenderBusyError extends AppError {
   constructor() {

@@ -1,6 +1,7 @@
 /** Entry point: loadConfig() → createApp(config) → listen; graceful close on SIGTERM/SIGINT. */
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './http/app.js';
+import { serializeError } from './observability/logger.js';
 
 async function main(): Promise<void> {
   let config;
@@ -18,19 +19,19 @@ async function main(): Promise<void> {
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    console.log(`[dicomql] GraphQL API and GraphiQL on http://${host}:${port}/graphql (data in ${config.dataDir})`);
+    app.logger.info({ dataDir: config.dataDir }, `GraphQL API and GraphiQL on http://${host}:${port}/graphql`);
   });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`[dicomql] ${signal}: closing`);
+    app.logger.info({ signal }, `${signal}: closing`);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     app.close().then(
       () => process.exit(0),
       (err: unknown) => {
-        console.error(err);
+        app.logger.error({ err: serializeError(err, config.logPatientData) }, 'close failed');
         process.exit(1);
       },
     );

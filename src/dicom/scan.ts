@@ -55,6 +55,11 @@ export interface ScanOptions {
   maxInflatedBytes?: number;
   /** Cap on sequence nesting (default 64): crafted files nest 10^4+ levels. */
   maxDepth?: number;
+  /**
+   * Largest inflated/deflated size ratio of a deflated data set that inflates past 1 MiB (default:
+   * none). A 194 KB deflate bomb inflates to 200 MB (1000:1); real deflated data sets stay far below.
+   */
+  maxInflateRatio?: number;
 }
 
 export const DEFAULT_MAX_INFLATED_BYTES = 512 * 1024 * 1024;
@@ -502,7 +507,20 @@ export function scanDicom(source: ByteSource, options: ScanOptions = {}): DicomS
   let space: ByteSource = new OffsetByteSource(source, datasetOffset);
   let inflated: Uint8Array | undefined;
   if (transferSyntax.deflated) {
-    inflated = inflate(source.read(datasetOffset, source.size - datasetOffset), maxInflatedBytes);
+    const deflatedBytes = source.size - datasetOffset;
+    const ratioCap = options.maxInflateRatio === undefined ? Infinity : Math.max(1024 * 1024, deflatedBytes * options.maxInflateRatio);
+    if (ratioCap < maxInflatedBytes) {
+      try {
+        inflated = inflate(source.read(datasetOffset, deflatedBytes), ratioCap);
+      } catch (err) {
+        if (err instanceof InvalidDicomError && /inflates beyond/.test(err.message)) {
+          throw new InvalidDicomError(
+            `deflated data set inflates more than ${options.maxInflateRatio} times its ${deflatedBytes} bytes (over ${ratioCap} bytes): a deflate bomb`,
+          );
+        }
+        throw err;
+      }
+    } else inflated = inflate(source.read(datasetOffset, deflatedBytes), maxInflatedBytes);
     space = new BufferByteSource(inflated);
     if (inflated.length === 0) throw new InvalidDicomError('not a valid DICOM file: the deflated data set is empty');
   }

@@ -15,18 +15,27 @@ import { DicomIngest } from '../storage/dicom-ingest.js';
 import { openDatabase } from '../storage/db.js';
 import { HeaderCache } from '../storage/header-cache.js';
 import { LocalBlobStore } from '../storage/local-blob-store.js';
+import { logRepairReport, type RepairReport, repairDataDir } from '../storage/repair.js';
 import { UploadIngest } from '../storage/zip-ingest.js';
 import { createDicomEvents } from '../graphql/subscriptions.js';
 import { FileDeletions } from '../graphql/delete-mutations.js';
 import { PngCache, type PngCacheStats } from '../render/png-cache.js';
 import { RenderPool } from '../render/render-pool.js';
-import { sendHealth } from './health.js';
+import { ParsePool } from '../parse/parse-pool.js';
+import { sendHealth, sendReadiness } from './health.js';
 import { sendError, sendJsonError } from './json-response.js';
 import { handleBulkData, isBulkDataPath } from './bulkdata-route.js';
 import { handleDownload, isDownloadPath } from './download-route.js';
 import { handlePng, isPngPath, renderingKeyPrefix } from './png-route.js';
 import { handleZip, isZipPath } from './zip-route.js';
 import { createGraphqlHandler } from './yoga.js';
+import { CorsPolicy } from './cors.js';
+import { RateLimiter } from './rate-limit.js';
+import { createLogger, type Logger, serializeError } from '../observability/logger.js';
+import { meterRenders, meterUploads } from '../observability/metered.js';
+import { Metrics } from '../observability/metrics.js';
+import { currentRequestContext, type RequestContext, runInRequestContext, startRequestContext } from '../observability/request-context.js';
+import type { DestinationStream } from 'pino';
 
 export interface App {
   readonly server: Server;
@@ -34,25 +43,46 @@ export interface App {
   close(): Promise<void>;
   /** Render and PNG cache counters (tests, monitoring); no ids, names or patient data. */
   renderStats(): { pool: ReturnType<RenderPool['stats']>; cache: PngCacheStats };
+  /** What the startup check found and repaired before listening (src/storage/repair.ts). */
+  readonly startupRepair: RepairReport;
+  /** The JSON logger (main.ts logs start and stop through it). */
+  readonly logger: Logger;
+  /** Prometheus metrics served at GET /metrics. */
+  readonly metrics: Metrics;
 }
 
 export interface AppOptions {
-  /** Where unexpected errors go (default: stderr). */
+  /** Where unexpected errors go (default: the logger, without patient data unless LOG_PATIENT_DATA). */
   readonly logError?: (err: unknown) => void;
+  /** Where JSON log lines go (default: stdout). */
+  readonly logDestination?: DestinationStream;
 }
 
 const CSRF_HEADERS = ['apollo-require-preflight', 'x-graphql-yoga-csrf'];
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const logError = options.logError ?? ((err: unknown) => console.error('[dicomql] unexpected error:', err));
+  const logger = createLogger({ level: config.logLevel, ...(options.logDestination ? { destination: options.logDestination } : {}) });
+  const logError =
+    options.logError ??
+    ((err: unknown) => logger.error({ reqId: currentRequestContext()?.id, err: serializeError(err, config.logPatientData) }, 'unexpected error'));
   const database = openDatabase(config.dataDir);
   const blobs = new LocalBlobStore(config.dataDir);
-  await blobs.sweepTemp();
   const files = new DicomFileRepository(database.db);
   // Files stored before the catalog existed (migration 0001) are placed in it once; a no-op after.
   await backfillCatalog(files.catalog, blobs, (id, err) => logError(new Error(`catalog backfill: file ${id}: ${String(err)}`)));
+  // Crash safety (README): temp files, orphan blobs, rows without blob, catalog counters; before listening.
+  const startupRepair = await repairDataDir({ dataDir: config.dataDir, db: database.db, catalog: files.catalog });
+  logRepairReport(startupRepair);
   const headers = new HeaderCache(blobs, { maxEntries: config.headerCacheEntries, maxBytes: config.headerCacheBytes });
-  const ingest = new DicomIngest(blobs, files, config.maxUploadBytes);
+  // Upload validation runs in worker threads with a time and memory limit: crafted files cannot stall the event loop.
+  const parsePool = new ParsePool({
+    workers: config.parseWorkers,
+    timeoutMs: config.parseTimeoutMs,
+    maxHeapMb: config.parseMaxHeapMb,
+    maxInflatedBytes: 512 * 1024 * 1024,
+    maxInflateRatio: config.maxInflateRatio,
+  });
+  const ingest = new DicomIngest(blobs, files, config.maxUploadBytes, (path) => parsePool.parse(path));
   const uploads = new UploadIngest(ingest, {
     tempDir: join(config.dataDir, 'tmp'),
     maxUploadBytes: config.maxUploadBytes,
@@ -69,12 +99,39 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     events,
     evictRenderings: (sha256) => cache.evict(renderingKeyPrefix(sha256)),
   });
+  // Read at scrape time: the pool is created below.
+  const metrics = new Metrics(
+    () => ({ pool: pool.stats(), cache: cache.stats() }),
+    () => headers.stats(),
+  );
+  meterUploads(uploads, metrics);
   const yoga = createGraphqlHandler(
     { files, headers, ingest, uploads, events, deletions, maxFilesPerRequest: config.maxFilesPerRequest },
-    config.publicUrl,
-    logError,
+    {
+      publicUrl: config.publicUrl,
+      logError,
+      metrics,
+      limits: {
+        maxDepth: config.graphqlMaxDepth,
+        maxAliases: config.graphqlMaxAliases,
+        maxCost: config.graphqlMaxCost,
+        maxTokens: config.graphqlMaxTokens,
+        maxDirectives: config.graphqlMaxDirectives,
+        fieldSuggestions: config.graphqlFieldSuggestions,
+      },
+    },
   );
-  const pool = new RenderPool({ workers: config.renderWorkers, timeoutMs: config.renderTimeoutMs, maxQueue: config.renderQueue });
+  const pool = new RenderPool({
+    workers: config.renderWorkers,
+    timeoutMs: config.renderTimeoutMs,
+    maxQueue: config.renderQueue,
+    maxOldGenerationSizeMb: config.renderMaxHeapMb,
+    maxYoungGenerationSizeMb: 64,
+  });
+
+  meterRenders(pool, metrics);
+  const cors = new CorsPolicy(config.corsOrigins);
+  const rateLimiter = config.rateLimitPerMinute > 0 ? new RateLimiter({ perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst }) : undefined;
 
   /** Open subscription streams (server-sent events): they never end by themselves, so close() ends them. */
   const eventStreams = new Set<ServerResponse>();
@@ -126,8 +183,89 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     await yoga.requestListener(req, res);
   }
 
+  /** Low-cardinality route name for logs and metrics (never the query string: cursors and filters may hold patient data). */
+  function routeOf(pathname: string): string {
+    if (pathname === '/graphql') return 'graphql';
+    if (pathname === '/healthz' || pathname === '/readyz' || pathname === '/metrics') return pathname.slice(1);
+    if (isPngPath(pathname)) return 'png';
+    if (isDownloadPath(pathname)) return 'download';
+    if (isBulkDataPath(pathname)) return 'bulkdata';
+    if (isZipPath(pathname)) return 'zip';
+    return 'other';
+  }
+
+  function logRequest(req: IncomingMessage, res: ServerResponse, request: RequestContext, pathname: string): void {
+    const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
+    const status = res.writableFinished ? res.statusCode : 499; // 499: the client went away first
+    const method = req.method ?? 'GET';
+    metrics.httpRequests.inc({ route: request.route, method, status: String(status) });
+    metrics.httpDuration.observe({ route: request.route }, seconds);
+    logger.info(
+      {
+        reqId: request.id,
+        method,
+        route: request.route,
+        // Ids in paths are fine; an unknown path could be anything a client typed.
+        ...(request.route === 'other' ? {} : { path: pathname }),
+        status,
+        durationMs: Math.round(seconds * 1e4) / 10,
+        ...(request.operationName !== undefined ? { operationName: request.operationName } : {}),
+        ...(request.operationType !== undefined ? { operationType: request.operationType } : {}),
+      },
+      'request',
+    );
+  }
+
+  /** Routes and checks in front of the application routes: CORS, rate limit, readiness, metrics. */
+  async function front(req: IncomingMessage, res: ServerResponse, request: RequestContext): Promise<boolean> {
+    if (cors.apply(req, res)) return true;
+    const method = req.method ?? 'GET';
+    const probe = request.route === 'healthz' || request.route === 'readyz' || request.route === 'metrics';
+    if (!probe && rateLimiter) {
+      const decision = rateLimiter.take(req.socket.remoteAddress ?? 'unknown');
+      if (!decision.allowed) {
+        metrics.rateLimited.inc();
+        req.resume();
+        sendJsonError(res, 429, 'RATE_LIMITED', `Too many requests; retry after ${decision.retryAfterSeconds} s`, {
+          'retry-after': String(decision.retryAfterSeconds),
+        });
+        return true;
+      }
+    }
+    if (method !== 'GET' && method !== 'HEAD') return false;
+    if (request.route === 'readyz') {
+      await sendReadiness(res, {
+        pingDatabase: () => database.db.$client.prepare('SELECT 1').get(),
+        dataDir: config.dataDir,
+        minFreeDiskBytes: config.minFreeDiskBytes,
+      });
+      return true;
+    }
+    if (request.route === 'metrics') {
+      const body = await metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+      res.end(body);
+      return true;
+    }
+    return false;
+  }
+
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => sendError(res, err, logError));
+    const request = startRequestContext(req);
+    let pathname = '/';
+    try {
+      pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      // A malformed request target: logged as route "other"; handle() answers it.
+    }
+    request.route = routeOf(pathname);
+    res.setHeader('x-request-id', request.id);
+    res.once('close', () => logRequest(req, res, request, pathname));
+    runInRequestContext(request, () =>
+      front(req, res, request)
+        .then((answered) => (answered ? undefined : handle(req, res)))
+        .catch((err: unknown) => sendError(res, err, logError)),
+    );
   });
 
   let closing: Promise<void> | undefined;
@@ -139,12 +277,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         server.closeIdleConnections();
         for (const res of eventStreams) res.destroy();
       })
-        .then(() => pool.close())
+        .then(() => Promise.all([pool.close(), parsePool.close()]))
         .then(() => {
           database.close();
         });
       return closing;
     },
     renderStats: () => ({ pool: pool.stats(), cache: cache.stats() }),
+    startupRepair,
+    logger,
+    metrics,
   };
 }

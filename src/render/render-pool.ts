@@ -10,13 +10,16 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { AppError, RenderBusyError, RenderTimeoutError } from '../errors.js';
+import { AppError, RenderBusyError, RenderOutOfMemoryError, RenderTimeoutError } from '../errors.js';
 import type { RenderedPng, RenderJob, RenderOutcome, RenderTask } from './render-task.js';
 
 export interface RenderPoolOptions {
   readonly workers: number;
   readonly timeoutMs: number;
   readonly maxQueue: number;
+  /** V8 heap limits of each worker (MiB): a crafted file exhausts its worker, not the server. */
+  readonly maxOldGenerationSizeMb?: number;
+  readonly maxYoungGenerationSizeMb?: number;
 }
 
 /**
@@ -24,13 +27,13 @@ export interface RenderPoolOptions {
  * render-worker.ts when running from sources (tsx, vitest), in which case the worker thread
  * loads TypeScript through tsx's loader (a devDependency, present wherever sources run).
  */
-export function workerEntry(moduleUrl: string = import.meta.url): { filename: string; execArgv?: string[] } {
+export function workerEntry(moduleUrl: string = import.meta.url, name = 'render-worker'): { filename: string; execArgv?: string[] } {
   const here = fileURLToPath(moduleUrl);
   if (extname(here) === '.ts') {
     const tsx = pathToFileURL(createRequire(moduleUrl).resolve('tsx')).href;
-    return { filename: join(dirname(here), 'render-worker.ts'), execArgv: ['--import', tsx] };
+    return { filename: join(dirname(here), `${name}.ts`), execArgv: ['--import', tsx] };
   }
-  return { filename: join(dirname(here), 'render-worker.js') };
+  return { filename: join(dirname(here), `${name}.js`) };
 }
 
 export class RenderPool {
@@ -51,6 +54,10 @@ export class RenderPool {
       maxQueue: options.maxQueue,
       concurrentTasksPerWorker: 1,
       recordTiming: false,
+      resourceLimits: {
+        ...(options.maxOldGenerationSizeMb !== undefined ? { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb } : {}),
+        ...(options.maxYoungGenerationSizeMb !== undefined ? { maxYoungGenerationSizeMb: options.maxYoungGenerationSizeMb } : {}),
+      },
     });
   }
 
@@ -79,6 +86,7 @@ export class RenderPool {
         throw new RenderTimeoutError(this.options.timeoutMs);
       }
       if (err instanceof Error && /queue is at limit/i.test(err.message)) throw new RenderBusyError();
+      if ((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') throw new RenderOutOfMemoryError(this.options.maxOldGenerationSizeMb ?? 0);
       throw err;
     } finally {
       clearTimeout(timer);
@@ -91,8 +99,14 @@ export class RenderPool {
   }
 
   /** Counts for tests and monitoring (no file names, ids or patient data). */
-  stats(): { renders: number; timeouts: number; queued: number; workers: number } {
-    return { renders: this.completed, timeouts: this.timedOut, queued: this.pool.queueSize, workers: this.pool.threads.length };
+  stats(): { renders: number; timeouts: number; queued: number; workers: number; utilization: number } {
+    return {
+      renders: this.completed,
+      timeouts: this.timedOut,
+      queued: this.pool.queueSize,
+      workers: this.pool.threads.length,
+      utilization: this.pool.utilization,
+    };
   }
 
   /** Terminates the workers; renders still running are rejected. */

@@ -7,6 +7,8 @@ export interface TempBlob {
   readonly byteSize: number;
   /** Random access to the temp bytes (for validation before commit). */
   open(): ByteSource & { close(): void };
+  /** Path of the temp file, for a worker that validates it by path (until commit or discard). */
+  readonly path: string;
   /** Makes the blob durable under its content address (idempotent when it already exists). */
   commit(): Promise<void>;
   /** Removes the temp file; safe to call after commit or twice. */

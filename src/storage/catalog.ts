@@ -39,6 +39,7 @@
  *        opening the database (awaited, or in the background: placement is order-independent).
  *        It uses uncataloguedFiles(limit) and placeExisting(id, attributes).
  *     checkConsistency(): string[]   derived vs maintained counters (tests); [] when consistent.
+ *     repairCounters()                recomputes them all from the rows (startup check, repair.ts).
  *     transaction(fn)                 one BEGIN IMMEDIATE transaction (savepoint when nested).
  *
  * ── Identity and policies (README "Catalog") ──────────────────────────────────────────────────
@@ -766,6 +767,22 @@ export class CatalogRepository {
   }
 
   // ── consistency ──────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Recomputes every maintained counter and derived attribute from the rows (series, then
+   * studies, then patients; patient name counts). The startup check (repair.ts) calls it only
+   * when checkConsistency() reports problems: a full pass, one transaction.
+   */
+  repairCounters(): void {
+    this.transaction(() => {
+      for (const { id } of this.db.select({ id: series.id }).from(series).all()) this.refreshSeries(id);
+      for (const { id } of this.db.select({ id: studies.id }).from(studies).all()) this.refreshStudy(id);
+      for (const { id } of this.db.select({ id: patients.id }).from(patients).all()) this.refreshPatient(id);
+      this.db.run(sql`UPDATE patient_names SET file_count = (SELECT count(*) FROM dicom_files f
+        WHERE f.patient_ref = patient_names.patient_ref AND f.patient_name = patient_names.name)`);
+      this.db.run(sql`DELETE FROM patient_names WHERE file_count = 0`);
+    });
+  }
 
   /**
    * Compares every maintained counter with what the rows say and checks the version invariant

@@ -5,10 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { parseHeader } from '../dicom/header.js';
-import { summarizeInstance } from '../dicom/instance-summary.js';
-import { type PixelDataLocation, scanDicom } from '../dicom/scan.js';
 import { FileTooLargeError } from '../errors.js';
+import type { ParsedUpload } from '../parse/parse-task.js';
 import type { BlobStore } from './blob-store.js';
 import type { DicomFileRepository } from './dicom-files.js';
 import type { DicomFileRow } from './schema.js';
@@ -19,11 +17,18 @@ export interface IngestResult {
   readonly duplicate: boolean;
 }
 
+/**
+ * Validates the file at a path: walk, header parse and summary (ParsePool: in a worker with a time
+ * and memory limit, never on the event loop); throws InvalidDicomError when the file is rejected.
+ */
+export type UploadParser = (path: string) => Promise<ParsedUpload>;
+
 export class DicomIngest {
   constructor(
     private readonly blobs: BlobStore,
     private readonly files: DicomFileRepository,
     private readonly maxUploadBytes: number,
+    private readonly parse: UploadParser,
   ) {}
 
   /** `open` gives the upload's bytes; it may throw (or the stream fail) when the upload hit its size limit. */
@@ -37,16 +42,7 @@ export class DicomIngest {
       const existing = this.files.findBySha256(temp.sha256);
       if (existing) return { file: existing, duplicate: true };
 
-      const source = temp.open();
-      let header: ReturnType<typeof parseHeader>;
-      try {
-        const structure = scanDicom(source);
-        header = parseHeader(source, structure);
-      } finally {
-        source.close();
-      }
-      const { structure } = header;
-      const summary = summarizeInstance(header.dataset, structure.pixelData !== null);
+      const parsed = await this.parse(temp.path);
 
       await temp.commit();
       return this.files.insertOrGetExisting({
@@ -55,26 +51,18 @@ export class DicomIngest {
         filename: cleanFilename(filename),
         byteSize: temp.byteSize,
         uploadedAt: new Date(),
-        transferSyntaxUid: structure.declaredTransferSyntaxUid,
-        ...summary,
-        hasPixelData: structure.pixelData !== null,
-        pixelDataVr: structure.pixelData?.vr ?? null,
-        pixelDataLength: structure.pixelData ? pixelDataSpan(structure.pixelData) : null,
-        pixelDataEncapsulated: structure.pixelData ? structure.pixelData.length === null : null,
-        headerEnd: structure.headerEnd,
+        transferSyntaxUid: parsed.declaredTransferSyntaxUid,
+        ...parsed.summary,
+        hasPixelData: parsed.hasPixelData,
+        pixelDataVr: parsed.pixelDataVr,
+        pixelDataLength: parsed.pixelDataLength,
+        pixelDataEncapsulated: parsed.pixelDataEncapsulated,
+        headerEnd: parsed.headerEnd,
       });
     } finally {
       await temp.discard();
     }
   }
-}
-
-/** Bytes the Pixel Data value spans: its length, or for encapsulated data every item up to the sequence delimiter. */
-function pixelDataSpan(px: PixelDataLocation): number {
-  if (px.length !== null) return px.length;
-  const last = px.fragments?.at(-1);
-  const end = last ? last.offset + last.length : px.valueOffset + 8 + 4 * (px.offsetTable?.length ?? 0);
-  return end + 8 - px.valueOffset;
 }
 
 /** graphql-upload-ts reports its size limit as an error with HTTP status 413. */

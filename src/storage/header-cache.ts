@@ -17,6 +17,8 @@ export interface HeaderLocation {
 
 export class HeaderCache {
   private readonly cache: LRUCache<string, Promise<DicomHeader>> | undefined;
+  private hits = 0;
+  private misses = 0;
 
   constructor(
     private readonly blobs: BlobStore,
@@ -27,12 +29,21 @@ export class HeaderCache {
 
   get(file: HeaderLocation): Promise<DicomHeader> {
     const hit = this.cache?.get(file.sha256);
-    if (hit) return hit;
+    if (hit) {
+      this.hits++;
+      return hit;
+    }
+    this.misses++;
     const loading = this.load(file);
     // Headers larger than the whole budget are parsed for this request and not kept.
     this.cache?.set(file.sha256, loading, { size: Math.max(1, file.headerEnd) });
     loading.catch(() => this.cache?.delete(file.sha256));
     return loading;
+  }
+
+  /** Counters for monitoring: answered from memory, read and parsed. */
+  stats(): { hits: number; misses: number } {
+    return { hits: this.hits, misses: this.misses };
   }
 
   /** Forgets a file's parsed header (its file was deleted: nothing of it stays in memory). */

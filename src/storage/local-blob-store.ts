@@ -83,6 +83,7 @@ export class LocalBlobStore implements BlobStore {
       sha256,
       byteSize,
       open: () => new FileByteSource(tempPath),
+      path: tempPath,
       commit: async () => {
         if (!registered) this.committing.set(sha256, (this.committing.get(sha256) ?? 0) + 1);
         registered = true;

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Config, loadConfig } from '../../src/config.js';
-import { type App, createApp } from '../../src/http/app.js';
+import { type App, type AppOptions, createApp } from '../../src/http/app.js';
 
 export interface TestServer {
   readonly url: string;
@@ -38,11 +38,12 @@ export const UPLOAD_MUTATION = `mutation Upload($file: Upload!) {
   }
 }`;
 
-export async function startTestServer(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, dataDir?: string, appOptions: AppOptions = {}): Promise<TestServer> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'dicomql-test-'));
-  const config: Config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, ...env });
+  // Quiet logs and no rate limit unless a test asks for them (suites send hundreds of requests).
+  const config: Config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', ...env });
   const errors: unknown[] = [];
-  const app = await createApp(config, { logError: (err) => errors.push(err) });
+  const app = await createApp(config, { logError: (err) => errors.push(err), ...appOptions });
   await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
   const { port } = app.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;

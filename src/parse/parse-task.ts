@@ -1,0 +1,35 @@
+/**
+ * What the event loop sends a parse worker and what comes back: a path and limits in, plain data
+ * out (the fields the ingest stores), or a typed error as data.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { InstanceSummary } from '../dicom/instance-summary.js';
+
+export interface ParseJob {
+  /** Path of the (temp) file to validate. */
+  readonly path: string;
+  /** Cap on the inflated size of a deflated data set. */
+  readonly maxInflatedBytes: number;
+  /** Largest inflated/deflated ratio of a deflated data set over 1 MiB inflated: deflate bombs. */
+  readonly maxInflateRatio: number;
+}
+
+export interface ParseTask extends ParseJob {
+  /** The worker posts one message here when it starts (the parse's time limit runs from then). */
+  readonly started: MessagePort;
+}
+
+/** What the ingest stores of a validated file. */
+export interface ParsedUpload {
+  readonly summary: InstanceSummary;
+  readonly declaredTransferSyntaxUid: string | null;
+  readonly hasPixelData: boolean;
+  readonly pixelDataVr: string | null;
+  readonly pixelDataLength: number | null;
+  readonly pixelDataEncapsulated: boolean | null;
+  readonly headerEnd: number;
+}
+
+export type ParseOutcome =
+  | { readonly ok: true; readonly parsed: ParsedUpload }
+  | { readonly ok: false; readonly code: string; readonly message: string; readonly httpStatus: number };

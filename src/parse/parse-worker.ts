@@ -1,0 +1,51 @@
+/**
+ * The parse worker (a piscina task handler, run in a worker thread with a memory limit): walks
+ * and parses an uploaded file by path and returns what the ingest stores, as plain data. A crafted
+ * file can only cost this thread, which the pool terminates past PARSE_TIMEOUT_MS.
+ */
+import { parseHeader } from '../dicom/header.js';
+import { summarizeInstance } from '../dicom/instance-summary.js';
+import { type PixelDataLocation, scanDicom } from '../dicom/scan.js';
+import { AppError } from '../errors.js';
+import { FileByteSource } from '../storage/file-byte-source.js';
+import type { ParseOutcome, ParseTask } from './parse-task.js';
+
+/** Bytes the Pixel Data value spans: its length, or for encapsulated data every item up to the sequence delimiter. */
+export function pixelDataSpan(px: PixelDataLocation): number {
+  if (px.length !== null) return px.length;
+  const last = px.fragments?.at(-1);
+  const end = last ? last.offset + last.length : px.valueOffset + 8 + 4 * (px.offsetTable?.length ?? 0);
+  return end + 8 - px.valueOffset;
+}
+
+/** The task handler; AppErrors come back as data. */
+export default function parse(job: ParseTask): ParseOutcome {
+  job.started.postMessage(0);
+  job.started.close();
+  try {
+    const source = new FileByteSource(job.path);
+    try {
+      const options = { maxInflatedBytes: job.maxInflatedBytes, maxInflateRatio: job.maxInflateRatio };
+      const structure = scanDicom(source, options);
+      const header = parseHeader(source, structure, options);
+      const px = structure.pixelData;
+      return {
+        ok: true,
+        parsed: {
+          summary: summarizeInstance(header.dataset, px !== null),
+          declaredTransferSyntaxUid: structure.declaredTransferSyntaxUid,
+          hasPixelData: px !== null,
+          pixelDataVr: px?.vr ?? null,
+          pixelDataLength: px ? pixelDataSpan(px) : null,
+          pixelDataEncapsulated: px ? px.length === null : null,
+          headerEnd: structure.headerEnd,
+        },
+      };
+    } finally {
+      source.close();
+    }
+  } catch (err) {
+    if (err instanceof AppError) return { ok: false, code: err.code, message: err.message, httpStatus: err.httpStatus };
+    throw err;
+  }
+}
