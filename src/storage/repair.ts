@@ -139,7 +139,7 @@ export function repairFoundSomething(report: RepairReport): boolean {
  * nothing when all was well, a warning for repairs, an error for what could not be repaired.
  * Only counts, file ids and sha256 prefixes: no names or other patient data.
  */
-export function logRepairReport(report: RepairReport, log: { warn(...args: unknown[]): void; error(...args: unknown[]): void } = console): void {
+export function logRepairReport(report: RepairReport, log: RepairLog): void {
   if (!repairFoundSomething(report)) return;
   const summary = {
     tempFilesRemoved: report.tempFilesRemoved,
@@ -149,16 +149,22 @@ export function logRepairReport(report: RepairReport, log: { warn(...args: unkno
     counterRepairs: report.counterRepairs,
     durationMs: report.durationMs,
   };
-  log.warn('[dicomql] startup check repaired the data directory:', JSON.stringify(summary));
+  log.warn({ repair: summary }, 'startup check repaired the data directory');
   if (report.rowsWithoutBlobCount > 0) {
     log.error(
-      `[dicomql] startup check: ${report.rowsWithoutBlobCount} stored file(s) have no blob (kept, not deleted; restore the blobs or delete the files):`,
-      JSON.stringify(report.rowsWithoutBlob),
+      { rowsWithoutBlob: report.rowsWithoutBlob, count: report.rowsWithoutBlobCount },
+      'startup check: stored files have no blob (kept, not deleted; restore the blobs or delete the files)',
     );
   }
   if (report.catalogProblems.length > 0) {
-    log.error('[dicomql] startup check: catalog inconsistencies left after repair:', JSON.stringify(report.catalogProblems.slice(0, LIST_LIMIT)));
+    log.error({ problems: report.catalogProblems.slice(0, LIST_LIMIT) }, 'startup check: catalog inconsistencies left after repair');
   }
+}
+
+/** The logger methods the report needs (pino's call shape: fields, then message). */
+export interface RepairLog {
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
 }
 
 /** Removes everything in DATA_DIR/tmp (nothing can be in use before the server listens). */

@@ -89,8 +89,16 @@ async function upload(url: string, bytes: Buffer, name: string): Promise<{ id: s
 
 /** What the startup check logged (README: one line, counts only), or undefined when it found nothing. */
 function repairLog(output: string): Record<string, unknown> | undefined {
-  const json = /startup check repaired the data directory: (\{.*\})/.exec(output)?.[1];
-  return json ? (JSON.parse(json) as Record<string, unknown>) : undefined;
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { msg?: string; repair?: Record<string, unknown> };
+      if (entry.msg === 'startup check repaired the data directory') return entry.repair;
+    } catch {
+      // not a log line
+    }
+  }
+  return undefined;
 }
 
 describe('crash safety', () => {

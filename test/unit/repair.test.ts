@@ -45,10 +45,9 @@ describe('startup check', () => {
     expect(new CatalogRepository(database.db).checkConsistency()).not.toEqual([]);
     database.close();
 
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
-    try {
-      const restarted = await startTestServer({}, dir);
+    const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
+    {
+      const restarted = await startTestServer({ LOG_LEVEL: 'warn' }, dir, { logDestination: { write: (line: string) => void lines.push(JSON.parse(line)) } });
       const report = restarted.app.startupRepair;
       expect(report).toMatchObject({
         tempFilesRemoved: 2,
@@ -65,10 +64,12 @@ describe('startup check', () => {
       // The row without blob is kept (not deleted silently), and said so loudly.
       const kept = await restarted.gql(`{ dicomFile(id: "${ids[1]}") { id sha256 } }`);
       expect(kept.body.data.dicomFile).toEqual({ id: ids[1], sha256: sha(b) });
-      expect(warn).toHaveBeenCalledTimes(1);
-      expect(String(warn.mock.calls[0]?.join(' '))).toContain('"orphanBlobsRemoved":1');
-      expect(String(warn.mock.calls[0]?.join(' '))).not.toContain('REPAIR^');
-      expect(error.mock.calls.some((c) => String(c.join(' ')).includes(rowId(ids[1]!)))).toBe(true);
+      // pino levels: 40 warn, 50 error
+      const warnings = lines.filter((l) => l.level === 40);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatchObject({ msg: 'startup check repaired the data directory', repair: { orphanBlobsRemoved: 1 } });
+      expect(JSON.stringify(lines)).not.toContain('REPAIR^');
+      expect(lines.some((l) => l.level === 50 && JSON.stringify(l).includes(rowId(ids[1]!)))).toBe(true);
       await restarted.stop({ keepData: true });
 
       // Once repaired, a clean start finds only the row it must not delete.
@@ -76,9 +77,6 @@ describe('startup check', () => {
       const again = await repairDataDir({ dataDir: dir, db: database2.db, catalog: new CatalogRepository(database2.db) });
       database2.close();
       expect(again).toMatchObject({ tempFilesRemoved: 0, orphanBlobsRemoved: 0, rowsWithoutBlobCount: 1, counterRepairs: 0, catalogProblems: [] });
-    } finally {
-      warn.mockRestore();
-      error.mockRestore();
     }
   });
 
