@@ -267,6 +267,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         .catch((err: unknown) => sendError(res, err, logError)),
     );
   });
+  // Idle keep-alive sockets outlive the clients' own idle timeouts (undici: 4 s), so the client,
+  // not the server, closes them: a request is never sent on a socket the server is closing.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
 
   let closing: Promise<void> | undefined;
   return {
