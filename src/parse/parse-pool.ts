@@ -6,10 +6,8 @@
  * the server's memory. Either limit gives an InvalidDicomError: the file is rejected, nothing is
  * stored. The time limit runs from the moment a worker starts the parse, not while it waits.
  */
-import { MessageChannel } from 'node:worker_threads';
-import { Piscina } from 'piscina';
 import { AppError, InvalidDicomError } from '../errors.js';
-import { workerEntry } from '../render/render-pool.js';
+import { TimedWorkerPool, WorkerOutOfMemoryError, WorkerTimeoutError } from '../workers/timed-worker-pool.js';
 import type { ParsedUpload, ParseOutcome, ParseTask } from './parse-task.js';
 
 export interface ParsePoolOptions {
@@ -23,63 +21,36 @@ export interface ParsePoolOptions {
   readonly maxInflateRatio: number;
 }
 
-
 export class ParsePool {
-  private readonly pool: Piscina<ParseTask, ParseOutcome>;
+  private readonly pool: TimedWorkerPool<ParseTask, ParseOutcome>;
   private timedOut = 0;
   private outOfMemory = 0;
 
   constructor(private readonly options: ParsePoolOptions) {
-    // parse-worker.ts (tsx, vitest) or parse-worker.js (dist/) beside this module, as for renders
-    const entry = workerEntry(import.meta.url, 'parse-worker');
-    this.pool = new Piscina<ParseTask, ParseOutcome>({
-      filename: entry.filename,
-      ...(entry.execArgv ? { execArgv: entry.execArgv } : {}),
-      minThreads: 1,
-      maxThreads: options.workers,
-      idleTimeout: 60_000,
-      concurrentTasksPerWorker: 1,
-      recordTiming: false,
+    this.pool = new TimedWorkerPool<ParseTask, ParseOutcome>({
+      moduleUrl: import.meta.url,
+      worker: 'parse-worker',
+      workers: options.workers,
+      timeoutMs: options.timeoutMs,
       resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, Math.floor(options.maxHeapMb / 8))) },
     });
   }
 
   /** Validates the file at `path` in a worker; throws InvalidDicomError (or another AppError) when it is rejected. */
   async parse(path: string): Promise<ParsedUpload> {
-    const abort = new AbortController();
-    const { port1, port2 } = new MessageChannel();
-    let timer: NodeJS.Timeout | undefined;
-    let timedOut = false;
-    // The worker signals through this port when it starts: the time limit runs from then.
-    port1.once('message', () => {
-      port1.close();
-      timer = setTimeout(() => {
-        timedOut = true;
-        abort.abort(new Error('parse timeout'));
-      }, this.options.timeoutMs);
-    });
     let outcome: ParseOutcome;
     try {
-      const task: ParseTask = {
-        path,
-        maxInflatedBytes: this.options.maxInflatedBytes,
-        maxInflateRatio: this.options.maxInflateRatio,
-        started: port2,
-      };
-      outcome = await this.pool.run(task, { transferList: [port2], signal: abort.signal });
+      outcome = await this.pool.run({ path, maxInflatedBytes: this.options.maxInflatedBytes, maxInflateRatio: this.options.maxInflateRatio });
     } catch (err) {
-      if (timedOut) {
+      if (err instanceof WorkerTimeoutError) {
         this.timedOut++;
         throw new InvalidDicomError(`parsing took longer than the server's limit of ${this.options.timeoutMs} ms and was stopped`);
       }
-      if ((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      if (err instanceof WorkerOutOfMemoryError) {
         this.outOfMemory++;
         throw new InvalidDicomError(`parsing needed more memory than the server's limit of ${this.options.maxHeapMb} MiB and was stopped`);
       }
       throw err;
-    } finally {
-      clearTimeout(timer);
-      port1.close();
     }
     if (!outcome.ok) {
       if (outcome.code === 'INVALID_DICOM') throw new InvalidDicomError(outcome.message);
@@ -90,10 +61,10 @@ export class ParsePool {
 
   /** Counts for tests and monitoring. */
   stats(): { timeouts: number; outOfMemory: number; workers: number } {
-    return { timeouts: this.timedOut, outOfMemory: this.outOfMemory, workers: this.pool.threads.length };
+    return { timeouts: this.timedOut, outOfMemory: this.outOfMemory, workers: this.pool.workerCount };
   }
 
   close(): Promise<void> {
-    return this.pool.destroy();
+    return this.pool.close();
   }
 }

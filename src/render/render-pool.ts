@@ -5,12 +5,8 @@
  * terminated (RenderTimeoutError; piscina starts a fresh one). The time limit runs from the moment
  * a worker starts the render, not while it waits in the queue.
  */
-import { createRequire } from 'node:module';
-import { dirname, extname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { MessageChannel } from 'node:worker_threads';
-import { Piscina } from 'piscina';
 import { AppError, RenderBusyError, RenderOutOfMemoryError, RenderTimeoutError } from '../errors.js';
+import { TimedWorkerPool, WorkerOutOfMemoryError, WorkerQueueFullError, WorkerTimeoutError } from '../workers/timed-worker-pool.js';
 import type { RenderedPng, RenderJob, RenderOutcome, RenderTask } from './render-task.js';
 
 export interface RenderPoolOptions {
@@ -22,38 +18,18 @@ export interface RenderPoolOptions {
   readonly maxYoungGenerationSizeMb?: number;
 }
 
-/**
- * The worker module beside this one: render-worker.js when running compiled (dist/), or
- * render-worker.ts when running from sources (tsx, vitest), in which case the worker thread
- * loads TypeScript through tsx's loader (a devDependency, present wherever sources run).
- */
-export function workerEntry(moduleUrl: string = import.meta.url, name = 'render-worker'): { filename: string; execArgv?: string[] } {
-  const here = fileURLToPath(moduleUrl);
-  if (extname(here) === '.ts') {
-    const tsx = pathToFileURL(createRequire(moduleUrl).resolve('tsx')).href;
-    return { filename: join(dirname(here), `${name}.ts`), execArgv: ['--import', tsx] };
-  }
-  return { filename: join(dirname(here), `${name}.js`) };
-}
-
 export class RenderPool {
-  private readonly pool: Piscina<RenderTask, RenderOutcome>;
+  private readonly pool: TimedWorkerPool<RenderTask, RenderOutcome>;
   private completed = 0;
   private timedOut = 0;
 
   constructor(private readonly options: RenderPoolOptions) {
-    const entry = workerEntry();
-    this.pool = new Piscina<RenderTask, RenderOutcome>({
-      filename: entry.filename,
-      ...(entry.execArgv ? { execArgv: entry.execArgv } : {}),
-      // One warm worker answers the first request without a start-up delay; more start under load
-      // and retire after a minute idle.
-      minThreads: 1,
-      maxThreads: options.workers,
-      idleTimeout: 60_000,
+    this.pool = new TimedWorkerPool<RenderTask, RenderOutcome>({
+      moduleUrl: import.meta.url,
+      worker: 'render-worker',
+      workers: options.workers,
+      timeoutMs: options.timeoutMs,
       maxQueue: options.maxQueue,
-      concurrentTasksPerWorker: 1,
-      recordTiming: false,
       resourceLimits: {
         ...(options.maxOldGenerationSizeMb !== undefined ? { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb } : {}),
         ...(options.maxYoungGenerationSizeMb !== undefined ? { maxYoungGenerationSizeMb: options.maxYoungGenerationSizeMb } : {}),
@@ -63,35 +39,17 @@ export class RenderPool {
 
   /** Renders one frame in a worker; AppErrors thrown there are rethrown here with their code and status. */
   async render(job: RenderJob, signal?: AbortSignal): Promise<RenderedPng> {
-    signal?.throwIfAborted();
-    const abort = new AbortController();
-    const onCallerAbort = () => abort.abort(signal?.reason);
-    signal?.addEventListener('abort', onCallerAbort, { once: true });
-    const { port1, port2 } = new MessageChannel();
-    let timer: NodeJS.Timeout | undefined;
-    let timedOut = false;
-    port1.once('message', () => {
-      port1.close();
-      timer = setTimeout(() => {
-        timedOut = true;
-        abort.abort(new RenderTimeoutError(this.options.timeoutMs));
-      }, this.options.timeoutMs);
-    });
     let outcome: RenderOutcome;
     try {
-      outcome = await this.pool.run({ ...job, started: port2 }, { transferList: [port2], signal: abort.signal });
+      outcome = await this.pool.run(job, signal);
     } catch (err) {
-      if (timedOut) {
+      if (err instanceof WorkerTimeoutError) {
         this.timedOut++;
         throw new RenderTimeoutError(this.options.timeoutMs);
       }
-      if (err instanceof Error && /queue is at limit/i.test(err.message)) throw new RenderBusyError();
-      if ((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') throw new RenderOutOfMemoryError(this.options.maxOldGenerationSizeMb ?? 0);
+      if (err instanceof WorkerQueueFullError) throw new RenderBusyError();
+      if (err instanceof WorkerOutOfMemoryError) throw new RenderOutOfMemoryError(this.options.maxOldGenerationSizeMb ?? 0);
       throw err;
-    } finally {
-      clearTimeout(timer);
-      port1.close();
-      signal?.removeEventListener('abort', onCallerAbort);
     }
     this.completed++;
     if (!outcome.ok) throw new AppError(outcome.code, outcome.message, outcome.httpStatus);
@@ -104,13 +62,13 @@ export class RenderPool {
       renders: this.completed,
       timeouts: this.timedOut,
       queued: this.pool.queueSize,
-      workers: this.pool.threads.length,
+      workers: this.pool.workerCount,
       utilization: this.pool.utilization,
     };
   }
 
   /** Terminates the workers; renders still running are rejected. */
   close(): Promise<void> {
-    return this.pool.destroy();
+    return this.pool.close();
   }
 }

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RENDERER_REVISION } from '../../src/dicom/render.js';
-import { workerEntry } from '../../src/render/render-pool.js';
+import { workerEntry } from '../../src/workers/timed-worker-pool.js';
 import { basicElements, buildDicom } from '../helpers/dicom-builder.js';
 import { imagePixelElements, syntheticImage } from '../helpers/fixtures.js';
 import { decodePng } from '../helpers/psnr.js';
@@ -202,8 +202,8 @@ describe('pngUrl arguments and the image route', () => {
 
 describe('the render worker pool', () => {
   it('loads the compiled worker beside the compiled pool, and the TypeScript one through tsx from sources', () => {
-    expect(workerEntry('file:///srv/app/dist/render/render-pool.js')).toEqual({ filename: '/srv/app/dist/render/render-worker.js' });
-    const dev = workerEntry(new URL('../../src/render/render-pool.ts', import.meta.url).href);
+    expect(workerEntry('file:///srv/app/dist/render/render-pool.js', 'render-worker')).toEqual({ filename: '/srv/app/dist/render/render-worker.js' });
+    const dev = workerEntry(new URL('../../src/render/render-pool.ts', import.meta.url).href, 'render-worker');
     expect(dev.filename).toMatch(/src\/render\/render-worker\.ts$/);
     expect(dev.execArgv).toEqual(['--import', expect.stringMatching(/^file:.*\/tsx\/.*\.mjs$/)]);
   });
