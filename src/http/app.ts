@@ -180,6 +180,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         throw err;
       }
     }
+    // Every other path is unknown: the same JSON 404 as the companion routes (yoga's is empty).
+    if (url.pathname !== '/graphql') return sendJsonError(res, 404, 'NOT_FOUND', 'Not found');
     await yoga.requestListener(req, res);
   }
 

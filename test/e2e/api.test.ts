@@ -44,6 +44,14 @@ describe('upload → attribute → pngUrl → PNG', () => {
     expect(await res.json()).toEqual({ status: 'ok' });
   });
 
+  it('answers unknown paths with a JSON 404', async () => {
+    for (const path of ['/nope', '/files/x', '/graphql/extra', '/series/abc.zip']) {
+      const res = await fetch(`${server.url}${path}`);
+      expect(res.status, path).toBe(404);
+      expect(((await res.json()) as { error: { code: string } }).error.code, path).toBe('NOT_FOUND');
+    }
+  });
+
   it('stores a file and reads any attribute by every tag spelling', async () => {
     const bytes = syntheticImage({ window: { center: 25, width: 100 }, patientName: 'Doe^Jane', sopInstanceUid: '1.2.3.100' });
     const { file, duplicate } = await uploadOk(server, bytes, 'ct.dcm');
