@@ -3,7 +3,9 @@
  * out (the fields the ingest stores), or a typed error as data.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { InstanceSummary } from '../dicom/instance-summary.js';
+import type { ParsedUpload } from '../storage/dicom-ingest.js';
+
+export type { ParsedUpload };
 
 export interface ParseJob {
   /** Path of the (temp) file to validate. */
@@ -17,17 +19,6 @@ export interface ParseJob {
 export interface ParseTask extends ParseJob {
   /** The worker posts one message here when it starts (the parse's time limit runs from then). */
   readonly started: MessagePort;
-}
-
-/** What the ingest stores of a validated file. */
-export interface ParsedUpload {
-  readonly summary: InstanceSummary;
-  readonly declaredTransferSyntaxUid: string | null;
-  readonly hasPixelData: boolean;
-  readonly pixelDataVr: string | null;
-  readonly pixelDataLength: number | null;
-  readonly pixelDataEncapsulated: boolean | null;
-  readonly headerEnd: number;
 }
 
 export type ParseOutcome =

@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import type { InstanceSummary } from '../dicom/instance-summary.js';
 import { FileTooLargeError } from '../errors.js';
-import type { ParsedUpload } from '../parse/parse-task.js';
 import type { BlobStore } from './blob-store.js';
 import type { DicomFileRepository } from './dicom-files.js';
 import type { DicomFileRow } from './schema.js';
@@ -21,6 +21,17 @@ export interface IngestResult {
  * Validates the file at a path: walk, header parse and summary (ParsePool: in a worker with a time
  * and memory limit, never on the event loop); throws InvalidDicomError when the file is rejected.
  */
+/** What the ingest stores of a validated file (the parse pool's answer; src/parse). */
+export interface ParsedUpload {
+  readonly summary: InstanceSummary;
+  readonly declaredTransferSyntaxUid: string | null;
+  readonly hasPixelData: boolean;
+  readonly pixelDataVr: string | null;
+  readonly pixelDataLength: number | null;
+  readonly pixelDataEncapsulated: boolean | null;
+  readonly headerEnd: number;
+}
+
 export type UploadParser = (path: string) => Promise<ParsedUpload>;
 
 export class DicomIngest {
