@@ -24,6 +24,7 @@ import { schema } from '../src/graphql/schema.js';
 import { openDatabase } from '../src/storage/db.js';
 import { DicomFileRepository } from '../src/storage/dicom-files.js';
 import { dicomFiles, patientNames, patients, series, studies } from '../src/storage/schema.js';
+import { recordStatements } from '../test/helpers/sql-recorder.js';
 
 const TOTAL = Number(process.argv[2] ?? 1_000_000);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 200);
@@ -264,18 +265,9 @@ console.log(`consistency check: ${problems.length === 0 ? 'ok' : `${problems.len
 const seen = new Map<string, unknown[]>();
 let recording = false;
 const client = db.$client;
-const prepare = client.prepare.bind(client);
-client.prepare = ((source: string) => {
-  const stmt = prepare(source);
-  for (const method of ['all', 'get', 'run', 'iterate'] as const) {
-    const original = (stmt as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!.bind(stmt);
-    (stmt as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-      if (recording && !seen.has(source)) seen.set(source, args);
-      return original(...args);
-    };
-  }
-  return stmt;
-}) as typeof client.prepare;
+const stopRecording = recordStatements(client, (sql, args) => {
+  if (recording && !seen.has(sql)) seen.set(sql, args);
+});
 
 const context = { files: repo, baseUrl: 'http://bench.invalid' } as unknown as Context;
 async function run(query: string, variables: Record<string, unknown>): Promise<Record<string, any>> {
@@ -425,7 +417,7 @@ for (const c of cases) {
 }
 
 // Deletes at scale (repository level, what the delete mutations run), then the counters again.
-client.prepare = prepare as typeof client.prepare;
+stopRecording();
 const deleteMs: Record<'file' | 'series' | 'study', number[]> = { file: [], series: [], study: [] };
 for (let i = 0; i < 50; i++) {
   const { id } = client.prepare('SELECT id FROM dicom_files LIMIT 1 OFFSET ?').get(int(0, rows - 1000)) as { id: string };

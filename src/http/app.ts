@@ -71,7 +71,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // Files stored before the catalog existed (migration 0001) are placed in it once; a no-op after.
   await backfillCatalog(files.catalog, blobs, (id, err) => logError(new Error(`catalog backfill: file ${id}: ${String(err)}`)));
   // Crash safety (README): temp files, orphan blobs, rows without blob, catalog counters; before listening.
-  const startupRepair = await repairDataDir({ dataDir: config.dataDir, db: database.db, catalog: files.catalog });
+  const startupRepair = await repairDataDir({ dataDir: config.dataDir, blobs, db: database.db, catalog: files.catalog });
   logRepairReport(startupRepair, logger);
   const headers = new HeaderCache(blobs, { maxEntries: config.headerCacheEntries, maxBytes: config.headerCacheBytes });
   // Upload validation runs in worker threads with a time and memory limit: crafted files cannot stall the event loop.

@@ -31,7 +31,7 @@ export class LocalBlobStore implements BlobStore {
   /** Deletes temp files left by a crash (none can be in use before the server listens). */
   async sweepTemp(): Promise<number> {
     const names = await readdir(this.tmpDir);
-    await Promise.all(names.map((n) => rm(join(this.tmpDir, n), { force: true })));
+    await Promise.all(names.map((n) => rm(join(this.tmpDir, n), { recursive: true, force: true })));
     return names.length;
   }
 

@@ -19,10 +19,11 @@
  * The blob scan is a merge per prefix folder (blobs/ab/cd): one streamed directory listing and
  * one indexed range query per folder, so memory stays bounded by the largest folder.
  */
-import { opendir, readdir, rm, unlink } from 'node:fs/promises';
+import { opendir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from './db.js';
 import type { CatalogRepository } from './catalog.js';
+import type { LocalBlobStore } from './local-blob-store.js';
 
 export interface RepairReport {
   /** Files removed from DATA_DIR/tmp. */
@@ -44,6 +45,8 @@ export interface RepairReport {
 
 export interface RepairTarget {
   readonly dataDir: string;
+  /** Owns DATA_DIR/tmp: its sweep removes what a crash left there. */
+  readonly blobs: Pick<LocalBlobStore, 'sweepTemp'>;
   readonly db: Db;
   readonly catalog: CatalogRepository;
 }
@@ -55,7 +58,7 @@ const PREFIX_LIST_LIMIT = 20;
 
 export async function repairDataDir(target: RepairTarget): Promise<RepairReport> {
   const started = Date.now();
-  const tempFilesRemoved = await sweepTempDir(join(target.dataDir, 'tmp'));
+  const tempFilesRemoved = await target.blobs.sweepTemp();
   const client = target.db.$client;
   const rowsInRange = client.prepare<[string, string], { id: string; sha256: string }>(
     'SELECT id, sha256 FROM dicom_files WHERE sha256 >= ? AND sha256 < ? ORDER BY sha256',
@@ -167,18 +170,6 @@ export interface RepairLog {
   error(fields: object, message: string): void;
 }
 
-/** Removes everything in DATA_DIR/tmp (nothing can be in use before the server listens). */
-async function sweepTempDir(tmpDir: string): Promise<number> {
-  let names: string[];
-  try {
-    names = await readdir(tmpDir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw err;
-  }
-  for (const name of names) await rm(join(tmpDir, name), { recursive: true, force: true });
-  return names.length;
-}
 
 /** The two-hex-digit folder names under `dir`, sorted; [] when it does not exist. */
 async function hexDirs(dir: string): Promise<string[]> {

@@ -1,4 +1,5 @@
 /** Small synthetic DICOM images for tests that must run without the shared corpus. */
+import type { ImageInfo } from '../../src/dicom/image-info.js';
 import { basicElements, type BuildElement, buildDicom, EXPLICIT_LE } from './dicom-builder.js';
 
 export interface SyntheticImageOptions {
@@ -16,6 +17,23 @@ export interface SyntheticImageOptions {
   extra?: readonly BuildElement[];
   /** Write fewer pixel bytes than the attributes need (an inconsistent image). */
   truncatePixelDataTo?: number;
+}
+
+/** An ImageInfo for pipeline unit tests: 1×4 unsigned 16-bit MONOCHROME2, one frame, unless overridden. */
+export function imageInfo(overrides: Partial<ImageInfo> = {}): ImageInfo {
+  return {
+    rows: 1,
+    columns: 4,
+    samplesPerPixel: 1,
+    bitsAllocated: 16,
+    bitsStored: 16,
+    highBit: 15,
+    pixelRepresentation: 0,
+    photometricInterpretation: 'MONOCHROME2',
+    planarConfiguration: 0,
+    numberOfFrames: 1,
+    ...overrides,
+  };
 }
 
 export interface ImagePixelOptions {

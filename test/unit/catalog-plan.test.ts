@@ -14,6 +14,7 @@ import { PARENT_LOOKUP_LIMIT } from '../../src/storage/catalog-filters.js';
 import type { CatalogPage } from '../../src/storage/catalog-query.js';
 import { type OpenDatabase, openDatabase } from '../../src/storage/db.js';
 import { DicomFileRepository } from '../../src/storage/dicom-files.js';
+import { recordStatements } from '../helpers/sql-recorder.js';
 
 let dir: string;
 let database: OpenDatabase;
@@ -52,19 +53,9 @@ beforeAll(() => {
       });
     }
   }
-  const client = database.db.$client;
-  const prepare = client.prepare.bind(client);
-  client.prepare = ((source: string) => {
-    const stmt = prepare(source);
-    for (const method of ['all', 'get', 'run', 'iterate'] as const) {
-      const original = (stmt as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!.bind(stmt);
-      (stmt as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-        if (capturing) captured.push({ sql: source, args });
-        return original(...args);
-      };
-    }
-    return stmt;
-  }) as typeof client.prepare;
+  recordStatements(database.db.$client, (sql, args) => {
+    if (capturing) captured.push({ sql, args });
+  });
 });
 afterAll(() => {
   database.close();

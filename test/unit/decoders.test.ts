@@ -16,6 +16,7 @@ import { decodeRleFrame, readRleHeader } from '../../src/dicom/decoders/rle.js';
 import type { ImageInfo } from '../../src/dicom/image-info.js';
 import { findTransferSyntax } from '../../src/dicom/transfer-syntax.js';
 import { InvalidPixelDataError } from '../../src/errors.js';
+import { imageInfo } from '../helpers/fixtures.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
 
@@ -36,19 +37,7 @@ const J2K_16 = hex(
 );
 
 function info(overrides: Partial<ImageInfo> = {}): ImageInfo {
-  return {
-    rows: 3,
-    columns: 4,
-    samplesPerPixel: 1,
-    bitsAllocated: 16,
-    bitsStored: 16,
-    highBit: 15,
-    pixelRepresentation: 0,
-    photometricInterpretation: 'MONOCHROME2',
-    planarConfiguration: 0,
-    numberOfFrames: 1,
-    ...overrides,
-  };
+  return imageInfo({ rows: 3, ...overrides });
 }
 
 describe('transfer syntax registry → codecs (PS3.5 A.4)', () => {

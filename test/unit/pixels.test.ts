@@ -4,20 +4,9 @@ import type { ImageInfo } from '../../src/dicom/image-info.js';
 import { expandYbr422, interleavePlanes, readNativeFrame, toStoredValues, unpackUnits } from '../../src/dicom/pixels.js';
 import type { PixelDataLocation } from '../../src/dicom/scan.js';
 import { InconsistentImageError } from '../../src/errors.js';
+import { imageInfo } from '../helpers/fixtures.js';
 
-const info = (o: Partial<ImageInfo>): ImageInfo => ({
-  rows: 1,
-  columns: 4,
-  samplesPerPixel: 1,
-  bitsAllocated: 16,
-  bitsStored: 16,
-  highBit: 15,
-  pixelRepresentation: 0,
-  photometricInterpretation: 'MONOCHROME2',
-  planarConfiguration: 0,
-  numberOfFrames: 1,
-  ...o,
-});
+const info = (o: Partial<ImageInfo>): ImageInfo => imageInfo(o);
 
 const at = (valueOffset: number, length: number, vr = 'OW'): PixelDataLocation => ({ vr, valueOffset, length });
 

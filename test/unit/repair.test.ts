@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { CatalogRepository } from '../../src/storage/catalog.js';
 import { openDatabase } from '../../src/storage/db.js';
+import { LocalBlobStore } from '../../src/storage/local-blob-store.js';
 import { logRepairReport, repairDataDir } from '../../src/storage/repair.js';
 import { syntheticImage } from '../helpers/fixtures.js';
 import { startTestServer } from '../helpers/server.js';
@@ -74,7 +75,7 @@ describe('startup check', () => {
 
       // Once repaired, a clean start finds only the row it must not delete.
       const database2 = openDatabase(dir);
-      const again = await repairDataDir({ dataDir: dir, db: database2.db, catalog: new CatalogRepository(database2.db) });
+      const again = await repairDataDir({ dataDir: dir, blobs: new LocalBlobStore(dir), db: database2.db, catalog: new CatalogRepository(database2.db) });
       database2.close();
       expect(again).toMatchObject({ tempFilesRemoved: 0, orphanBlobsRemoved: 0, rowsWithoutBlobCount: 1, counterRepairs: 0, catalogProblems: [] });
     }
@@ -89,13 +90,13 @@ describe('startup check', () => {
       await server.stop({ keepData: true });
       const database = openDatabase(own);
       const catalog = new CatalogRepository(database.db);
-      const clean = await repairDataDir({ dataDir: own, db: database.db, catalog });
+      const clean = await repairDataDir({ dataDir: own, blobs: new LocalBlobStore(own), db: database.db, catalog });
       const log = { warn: vi.fn(), error: vi.fn() };
       logRepairReport(clean, log);
       expect(log.warn).not.toHaveBeenCalled();
       expect(log.error).not.toHaveBeenCalled();
       rmSync(join(own, 'blobs', sha(bytes).slice(0, 2)), { recursive: true });
-      const report = await repairDataDir({ dataDir: own, db: database.db, catalog });
+      const report = await repairDataDir({ dataDir: own, blobs: new LocalBlobStore(own), db: database.db, catalog });
       database.close();
       expect(report.rowsWithoutBlob).toEqual([rowId(id)]);
       logRepairReport(report, log);
