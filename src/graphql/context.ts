@@ -1,3 +1,4 @@
+import type { Principal } from '../auth/principal.js';
 import type { DicomFileRepository } from '../storage/dicom-files.js';
 import type { DicomIngest } from '../storage/dicom-ingest.js';
 import type { HeaderCache } from '../storage/header-cache.js';
@@ -18,6 +19,8 @@ export interface Context {
   readonly events: DicomEvents;
   /** Deletes: catalog rows in one transaction, then blobs, caches, events (delete-mutations.ts). */
   readonly deletions: FileDeletions;
+  /** Who the request acts as (authenticated by src/http before yoga runs). */
+  readonly principal: Principal;
   /** Base of absolute URLs in answers (PUBLIC_URL, else the request's origin), no trailing slash. */
   readonly baseUrl: string;
 }

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { processRequest } from 'graphql-upload-ts';
 import type { Config } from '../config.js';
+import { LOCAL_PRINCIPAL } from '../auth/principal.js';
 import { backfillCatalog } from '../storage/catalog-backfill.js';
 import { DicomFileRepository } from '../storage/dicom-files.js';
 import { DicomIngest } from '../storage/dicom-ingest.js';
@@ -221,6 +222,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   /** Routes and checks in front of the application routes: CORS, rate limit, readiness, metrics. */
   async function front(req: IncomingMessage, res: ServerResponse, request: RequestContext): Promise<boolean> {
     if (cors.apply(req, res)) return true;
+    request.principal = LOCAL_PRINCIPAL;
     const method = req.method ?? 'GET';
     const probe = request.route === 'healthz' || request.route === 'readyz' || request.route === 'metrics';
     if (!probe && rateLimiter) {

@@ -9,7 +9,7 @@ import { schema } from '../graphql/schema.js';
 import type { Metrics } from '../observability/metrics.js';
 import { requestContextOf } from '../observability/request-context.js';
 
-export type Services = Omit<Context, 'baseUrl'>;
+export type Services = Omit<Context, 'baseUrl' | 'principal'>;
 
 export interface GraphqlLimits {
   /** 0 disables a limit. */
@@ -100,7 +100,12 @@ export function createGraphqlHandler(services: Services, options: GraphqlHandler
       }),
       operationTracking(options.metrics),
     ],
-    context: ({ request }) => ({ ...services, baseUrl: options.publicUrl ?? new URL(request.url).origin }),
+    context: ({ request, req }) => {
+      const principal = requestContextOf(req)?.principal;
+      // src/http authenticates every request before yoga sees it; no principal is a wiring bug.
+      if (!principal) throw new Error('request reached GraphQL without a principal');
+      return { ...services, principal, baseUrl: options.publicUrl ?? new URL(request.url).origin };
+    },
     maskedErrors: {
       maskError(error, message, isDev) {
         const original = error instanceof GraphQLError ? error.originalError : error;

@@ -1,11 +1,11 @@
 /**
  * What the server knows about one HTTP request, for its log line and metrics. Shared between the
- * node:http handler and the yoga plugins through the request object. Authentication will add the
- * caller's identity here.
+ * node:http handler and the yoga plugins through the request object, with the caller's identity.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Principal } from '../auth/principal.js';
 
 export interface RequestContext {
   /** The client's `x-request-id` when it is sane, else a generated UUID; echoed in the response. */
@@ -15,6 +15,8 @@ export interface RequestContext {
   route: string;
   operationName?: string;
   operationType?: string;
+  /** Who the request acts as, once authenticated (src/http/app.ts); undefined before. */
+  principal?: Principal;
 }
 
 const contexts = new WeakMap<IncomingMessage, RequestContext>();

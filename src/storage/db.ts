@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema.js';
+import { LOCAL_USER_ID, LOCAL_USER_NAME } from './schema.js';
 
 /** The drizzle database; `$client` is the better-sqlite3 connection (transactions with savepoints). */
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
@@ -31,5 +32,9 @@ export function openDatabase(dataDir: string): OpenDatabase {
   sqlite.pragma('foreign_keys = ON');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder });
+  // The local-mode user owns files stored before accounts existed (owner_ref defaults to it).
+  sqlite
+    .prepare('INSERT OR IGNORE INTO users (id, name, is_admin, created_at) VALUES (?, ?, 1, ?)')
+    .run(LOCAL_USER_ID, LOCAL_USER_NAME, Date.now());
   return { db, close: () => sqlite.close() };
 }

@@ -12,6 +12,75 @@ import { sql } from 'drizzle-orm';
 import { type AnySQLiteColumn, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /**
+ * Accounts. In local mode (README "Security") every request acts as the user with id 1 ("local",
+ * an admin), created by openDatabase(); files stored before accounts existed belong to it.
+ */
+export const users = sqliteTable('users', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull().unique(),
+  /** May query the audit trail. */
+  isAdmin: integer('is_admin', { mode: 'boolean' }).notNull().default(false),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+});
+
+/** The user every request acts as in local mode (no AUTH, loopback HOST). */
+export const LOCAL_USER_ID = 1;
+export const LOCAL_USER_NAME = 'local';
+
+/**
+ * API tokens: `Authorization: Bearer <token>`. Only a hash of the secret part is stored; the
+ * token itself is shown once, when created.
+ */
+export const apiTokens = sqliteTable(
+  'api_tokens',
+  {
+    /** The public part of the token (it names the row; the secret part is hashed). */
+    id: text('id').primaryKey(),
+    userRef: integer('user_ref')
+      .notNull()
+      .references(() => users.id),
+    /** Hex SHA-256 of the secret part. */
+    secretHash: text('secret_hash').notNull(),
+    /** What the token is for (free text from its creator); never logged. */
+    label: text('label'),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    /** Null: never expires. */
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }),
+    /** Set once, when revoked; a revoked token never authenticates again. */
+    revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
+    lastUsedAt: integer('last_used_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [index('api_tokens_user_idx').on(t.userRef, t.createdAt)],
+);
+
+/**
+ * The audit trail: who uploaded, read attributes of, rendered, downloaded or deleted which file,
+ * when. Rows are never updated; the file id stays after the file is deleted.
+ */
+export const auditEvents = sqliteTable(
+  'audit_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: integer('at', { mode: 'timestamp_ms' }).notNull(),
+    userRef: integer('user_ref').notNull(),
+    /** The user's name when it happened (kept if the user is renamed or removed). */
+    userName: text('user_name').notNull(),
+    /** The token the request authenticated with; null in local mode. */
+    tokenId: text('token_id'),
+    /** UPLOAD, READ, RENDER, DOWNLOAD or DELETE. */
+    action: text('action').notNull(),
+    fileId: text('file_id').notNull(),
+    /** The request's id (x-request-id): ties the event to its log line. */
+    requestId: text('request_id'),
+  },
+  (t) => [
+    index('audit_events_at_idx').on(t.at),
+    index('audit_events_file_idx').on(t.fileId, t.at),
+    index('audit_events_user_idx').on(t.userRef, t.at),
+  ],
+);
+
+/**
  * One row per patient identity: (PatientID, IssuerOfPatientID). Files without a PatientID get an
  * "unknown patient" of their own per study: patient_id '' and unknown_scope = the study's UID.
  */
@@ -19,6 +88,12 @@ export const patients = sqliteTable(
   'patients',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
+    /**
+     * The user (users.id) who stored it: every query is scoped to the caller's own rows. No
+     * REFERENCES clause: SQLite cannot add one with a non-null default to an existing table, and
+     * users are never deleted.
+     */
+    ownerRef: integer('owner_ref').notNull().default(LOCAL_USER_ID),
     /** (0010,0020); '' for an unknown patient. */
     patientId: text('patient_id').notNull(),
     /** (0010,0021); '' when absent. */
@@ -38,9 +113,9 @@ export const patients = sqliteTable(
     lastUploadedAt: integer('last_uploaded_at', { mode: 'timestamp_ms' }).notNull(),
   },
   (t) => [
-    uniqueIndex('patients_identity_unique').on(t.patientId, t.issuer, t.unknownScope),
-    index('patients_name_sort_idx').on(t.patientNameSort),
-    index('patients_last_uploaded_at_idx').on(t.lastUploadedAt),
+    uniqueIndex('patients_identity_unique').on(t.ownerRef, t.patientId, t.issuer, t.unknownScope),
+    index('patients_name_sort_idx').on(t.ownerRef, t.patientNameSort),
+    index('patients_last_uploaded_at_idx').on(t.ownerRef, t.lastUploadedAt),
   ],
 );
 
@@ -64,6 +139,12 @@ export const studies = sqliteTable(
   'studies',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
+    /**
+     * The user (users.id) who stored it: every query is scoped to the caller's own rows. No
+     * REFERENCES clause: SQLite cannot add one with a non-null default to an existing table, and
+     * users are never deleted.
+     */
+    ownerRef: integer('owner_ref').notNull().default(LOCAL_USER_ID),
     patientRef: integer('patient_ref')
       .notNull()
       .references(() => patients.id),
@@ -86,10 +167,10 @@ export const studies = sqliteTable(
   (t) => [
     uniqueIndex('studies_identity_unique').on(t.patientRef, t.studyInstanceUid),
     index('studies_patient_date_idx').on(t.patientRef, t.studyDate, t.studyTime),
-    index('studies_date_idx').on(t.studyDate, t.studyTime),
+    index('studies_date_idx').on(t.ownerRef, t.studyDate, t.studyTime),
     index('studies_uid_idx').on(t.studyInstanceUid),
     index('studies_accession_idx').on(t.accessionNumber),
-    index('studies_last_uploaded_at_idx').on(t.lastUploadedAt),
+    index('studies_last_uploaded_at_idx').on(t.ownerRef, t.lastUploadedAt),
   ],
 );
 
@@ -98,6 +179,12 @@ export const series = sqliteTable(
   'series',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
+    /**
+     * The user (users.id) who stored it: every query is scoped to the caller's own rows. No
+     * REFERENCES clause: SQLite cannot add one with a non-null default to an existing table, and
+     * users are never deleted.
+     */
+    ownerRef: integer('owner_ref').notNull().default(LOCAL_USER_ID),
     studyRef: integer('study_ref')
       .notNull()
       .references(() => studies.id),
@@ -116,8 +203,8 @@ export const series = sqliteTable(
     index('series_study_number_idx').on(t.studyRef, t.seriesNumber),
     index('series_study_modality_idx').on(t.studyRef, t.modality),
     index('series_uid_idx').on(t.seriesInstanceUid),
-    index('series_modality_idx').on(t.modality, t.lastUploadedAt),
-    index('series_last_uploaded_at_idx').on(t.lastUploadedAt),
+    index('series_modality_idx').on(t.ownerRef, t.modality, t.lastUploadedAt),
+    index('series_last_uploaded_at_idx').on(t.ownerRef, t.lastUploadedAt),
   ],
 );
 
@@ -125,8 +212,14 @@ export const dicomFiles = sqliteTable(
   'dicom_files',
   {
     id: text('id').primaryKey(),
-    /** Hex SHA-256 of the original bytes; names the blob. Identical bytes are stored once. */
-    sha256: text('sha256').notNull().unique(),
+    /**
+     * The user (users.id) who stored it: every query is scoped to the caller's own rows. No
+     * REFERENCES clause: SQLite cannot add one with a non-null default to an existing table, and
+     * users are never deleted.
+     */
+    ownerRef: integer('owner_ref').notNull().default(LOCAL_USER_ID),
+    /** Hex SHA-256 of the original bytes; names the blob. Identical bytes are stored once per owner (one blob for all). */
+    sha256: text('sha256').notNull(),
     /** The client's file name: metadata only, never part of a path. */
     filename: text('filename').notNull(),
     byteSize: integer('byte_size').notNull(),
@@ -180,13 +273,15 @@ export const dicomFiles = sqliteTable(
     isCurrent: integer('is_current', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [
+    uniqueIndex('dicom_files_owner_sha256_unique').on(t.ownerRef, t.sha256),
+    index('dicom_files_sha256_idx').on(t.sha256),
     index('dicom_files_sop_instance_uid_idx').on(t.sopInstanceUid),
     index('dicom_files_series_current_number_idx').on(t.seriesRef, t.isCurrent, t.instanceNumber, t.id),
     index('dicom_files_study_uploaded_idx').on(t.studyRef, t.uploadedAt, t.id),
     index('dicom_files_patient_uploaded_idx').on(t.patientRef, t.uploadedAt, t.id),
-    index('dicom_files_uploaded_idx').on(t.uploadedAt, t.id),
-    index('dicom_files_sop_class_idx').on(t.sopClassUid, t.isCurrent, t.uploadedAt, t.id),
-    index('dicom_files_modality_idx').on(t.modality, t.isCurrent, t.uploadedAt, t.id),
+    index('dicom_files_uploaded_idx').on(t.ownerRef, t.uploadedAt, t.id),
+    index('dicom_files_sop_class_idx').on(t.ownerRef, t.sopClassUid, t.isCurrent, t.uploadedAt, t.id),
+    index('dicom_files_modality_idx').on(t.ownerRef, t.modality, t.isCurrent, t.uploadedAt, t.id),
   ],
 );
 
@@ -195,3 +290,6 @@ export type NewDicomFileRow = typeof dicomFiles.$inferInsert;
 export type PatientRow = typeof patients.$inferSelect;
 export type StudyRow = typeof studies.$inferSelect;
 export type SeriesRow = typeof series.$inferSelect;
+export type UserRow = typeof users.$inferSelect;
+export type ApiTokenRow = typeof apiTokens.$inferSelect;
+export type AuditEventRow = typeof auditEvents.$inferSelect;
