@@ -9,6 +9,11 @@ export interface Config {
   /** TCP port; 0 picks a free one (tests). */
   readonly port: number;
   readonly host: string;
+  /**
+   * AUTH: 'none' (single-user local mode: every request acts as the built-in user "local"; only
+   * allowed on a loopback HOST) or 'token' (every GraphQL request needs `Authorization: Bearer`).
+   */
+  readonly auth: AuthMode;
   /** Holds the SQLite database and the blob folder. */
   readonly dataDir: string;
   /** Largest accepted upload, in bytes. */
@@ -51,7 +56,7 @@ export interface Config {
   readonly logPatientData: boolean;
   /** GET /readyz answers 503 when DATA_DIR has less free space than this. */
   readonly minFreeDiskBytes: number;
-  /** Requests per minute and client address (token bucket refill); 0 disables the limit. */
+  /** Requests per minute per API token (AUTH=token) or per client address (local mode, and failed authentications); token bucket refill; 0 disables the limit. */
   readonly rateLimitPerMinute: number;
   /** Requests a client may send at once before the per-minute refill applies (bucket size). */
   readonly rateLimitBurst: number;
@@ -66,6 +71,9 @@ export interface Config {
   /** "Did you mean …" hints in validation errors (off by default: they reveal the schema to probes). */
   readonly graphqlFieldSuggestions: boolean;
 }
+
+export const AUTH_MODES = ['none', 'token'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -111,6 +119,28 @@ function host(env: Env): string {
   return raw;
 }
 
+/** 127.0.0.0/8, ::1 (also as [::1] or ::ffff:127.x.y.z) and localhost: reachable from this machine only. */
+export function isLoopbackHost(hostName: string): boolean {
+  const h = hostName.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (h === '::1' || /^(0{0,4}:){7}0{0,3}1$/.test(h)) return true;
+  const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
+  return v4 !== null && v4.slice(1).every((n) => Number(n) <= 255) && Number(v4[1]) === 127;
+}
+
+function auth(env: Env, hostName: string): AuthMode {
+  const raw = env.AUTH?.trim().toLowerCase() || 'none';
+  if (!(AUTH_MODES as readonly string[]).includes(raw)) throw new ConfigError(`AUTH must be one of ${AUTH_MODES.join(', ')}, got ${JSON.stringify(raw)}`);
+  if (raw === 'none' && !isLoopbackHost(hostName)) {
+    throw new ConfigError(
+      `HOST=${hostName} is reachable from other machines, but AUTH is not set: anyone could read the stored patient data. ` +
+        'Set AUTH=token (every request then needs "Authorization: Bearer <token>"; create one with `npm run token -- create --user NAME`), ' +
+        'or bind to a loopback address (HOST=127.0.0.1) for single-user local mode.',
+    );
+  }
+  return raw as AuthMode;
+}
+
 function boolean(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name]?.trim().toLowerCase();
   if (raw === undefined || raw === '') return fallback;
@@ -149,9 +179,11 @@ function corsOrigins(env: Env): readonly string[] {
 
 /** Reads and validates the configuration (defaults documented in the README). */
 export function loadConfig(env: Env = process.env): Config {
+  const hostName = host(env);
   return Object.freeze({
     port: integer(env, 'PORT', 4000, 0, 65535),
-    host: host(env),
+    host: hostName,
+    auth: auth(env, hostName),
     dataDir: resolve(env.DATA_DIR?.trim() || './data'),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', GiB, 1, Number.MAX_SAFE_INTEGER),
     publicUrl: publicUrl(env),

@@ -28,8 +28,24 @@ describe('loadConfig', () => {
   });
 
   it('reads every variable', () => {
-    const c = loadConfig({ PORT: '8080', HOST: '0.0.0.0', DATA_DIR: '/tmp/x', MAX_UPLOAD_BYTES: '1000', PUBLIC_URL: 'https://pacs.example.org/api/' });
-    expect(c).toMatchObject({ port: 8080, host: '0.0.0.0', dataDir: '/tmp/x', maxUploadBytes: 1000, publicUrl: 'https://pacs.example.org/api' });
+    const c = loadConfig({ PORT: '8080', HOST: '0.0.0.0', AUTH: 'token', DATA_DIR: '/tmp/x', MAX_UPLOAD_BYTES: '1000', PUBLIC_URL: 'https://pacs.example.org/api/' });
+    expect(c).toMatchObject({ port: 8080, host: '0.0.0.0', auth: 'token', dataDir: '/tmp/x', maxUploadBytes: 1000, publicUrl: 'https://pacs.example.org/api' });
+  });
+
+  it('defaults to local mode (AUTH=none) on a loopback HOST', () => {
+    expect(loadConfig({}).auth).toBe('none');
+    for (const HOST of ['127.0.0.1', '127.8.9.10', 'localhost', 'LOCALHOST', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1']) {
+      expect(loadConfig({ HOST }).auth, HOST).toBe('none');
+    }
+    expect(loadConfig({ HOST: '127.0.0.1', AUTH: 'TOKEN' }).auth).toBe('token');
+  });
+
+  it('refuses a non-loopback HOST without AUTH=token, naming the fix', () => {
+    for (const HOST of ['0.0.0.0', '::', '192.168.1.10', '10.0.0.1', '128.0.0.1', 'pacs.example.org', '::ffff:10.0.0.1', '127.0.0.1.example.org']) {
+      expect(() => loadConfig({ HOST }), HOST).toThrow(ConfigError);
+      expect(() => loadConfig({ HOST, AUTH: 'none' }), HOST).toThrow(/AUTH=token.*npm run token -- create --user NAME/);
+      expect(loadConfig({ HOST, AUTH: 'token' }).auth).toBe('token');
+    }
   });
 
   it.each([
@@ -45,6 +61,7 @@ describe('loadConfig', () => {
     [{ RENDER_TIMEOUT_MS: '1.5' }, /RENDER_TIMEOUT_MS must be a whole number/],
     [{ RENDER_QUEUE: '0' }, /RENDER_QUEUE must be between 1/],
     [{ PNG_CACHE_BYTES: '-1' }, /PNG_CACHE_BYTES must be a whole number/],
+    [{ AUTH: 'password' }, /AUTH must be one of none, token/],
   ])('rejects %j with a clear message', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
