@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/principal.js';
+import type { ApiTokenRepository } from '../storage/api-tokens.js';
 import type { DicomFileRepository } from '../storage/dicom-files.js';
 import type { DicomIngest } from '../storage/dicom-ingest.js';
 import type { HeaderCache } from '../storage/header-cache.js';
@@ -19,6 +20,8 @@ export interface Context {
   readonly events: DicomEvents;
   /** Deletes: catalog rows in one transaction, then blobs, caches, events (delete-mutations.ts). */
   readonly deletions: FileDeletions;
+  /** API tokens (viewer's own: apiTokens, createApiToken, revokeApiToken). */
+  readonly apiTokens: ApiTokenRepository;
   /** Who the request acts as (authenticated by src/http before yoga runs). */
   readonly principal: Principal;
   /** Base of absolute URLs in answers (PUBLIC_URL, else the request's origin), no trailing slash. */

@@ -9,7 +9,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { processRequest } from 'graphql-upload-ts';
 import type { Config } from '../config.js';
+import { Authenticator, isAuthFailure } from '../auth/authenticator.js';
 import { LOCAL_PRINCIPAL } from '../auth/principal.js';
+import { ApiTokenRepository } from '../storage/api-tokens.js';
 import { backfillCatalog } from '../storage/catalog-backfill.js';
 import { DicomFileRepository } from '../storage/dicom-files.js';
 import { DicomIngest } from '../storage/dicom-ingest.js';
@@ -24,7 +26,7 @@ import { PngCache, type PngCacheStats } from '../render/png-cache.js';
 import { RenderPool } from '../render/render-pool.js';
 import { ParsePool } from '../parse/parse-pool.js';
 import { sendHealth, sendReadiness } from './health.js';
-import { sendError, sendJsonError } from './json-response.js';
+import { sendError, sendJsonError, sendUnauthenticated } from './json-response.js';
 import { handleBulkData, isBulkDataPath } from './bulkdata-route.js';
 import { handleDownload, isDownloadPath } from './download-route.js';
 import { handlePng, isPngPath, renderingKeyPrefix } from './png-route.js';
@@ -69,6 +71,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const database = openDatabase(config.dataDir);
   const blobs = new LocalBlobStore(config.dataDir);
   const files = new DicomFileRepository(database.db);
+  const apiTokens = new ApiTokenRepository(database.db);
+  const authenticator = new Authenticator(config.auth, apiTokens);
   // Files stored before the catalog existed (migration 0001) are placed in it once; a no-op after.
   await backfillCatalog(files.catalog, blobs, (id, err) => logError(new Error(`catalog backfill: file ${id}: ${String(err)}`)));
   // Crash safety (README): temp files, orphan blobs, rows without blob, catalog counters; before listening.
@@ -107,7 +111,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
   meterUploads(uploads, metrics);
   const yoga = createGraphqlHandler(
-    { files, headers, ingest, uploads, events, deletions, maxFilesPerRequest: config.maxFilesPerRequest },
+    { files, headers, ingest, uploads, events, deletions, apiTokens, maxFilesPerRequest: config.maxFilesPerRequest },
     {
       publicUrl: config.publicUrl,
       logError,
@@ -186,6 +190,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     await yoga.requestListener(req, res);
   }
 
+  /** Routes answered outside GraphQL for links (images, downloads, bulk data, ZIPs). */
+  function isCompanionRoute(route: string): boolean {
+    return route === 'png' || route === 'download' || route === 'bulkdata' || route === 'zip';
+  }
+
   /** Low-cardinality route name for logs and metrics (never the query string: cursors and filters may hold patient data). */
   function routeOf(pathname: string): string {
     if (pathname === '/graphql') return 'graphql';
@@ -219,22 +228,38 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     );
   }
 
-  /** Routes and checks in front of the application routes: CORS, rate limit, readiness, metrics. */
+  /** Routes and checks in front of the application routes: CORS, authentication, rate limit, readiness, metrics. */
   async function front(req: IncomingMessage, res: ServerResponse, request: RequestContext): Promise<boolean> {
     if (cors.apply(req, res)) return true;
-    request.principal = LOCAL_PRINCIPAL;
     const method = req.method ?? 'GET';
-    const probe = request.route === 'healthz' || request.route === 'readyz' || request.route === 'metrics';
-    if (!probe && rateLimiter) {
-      const decision = rateLimiter.take(req.socket.remoteAddress ?? 'unknown');
-      if (!decision.allowed) {
-        metrics.rateLimited.inc();
+    const clientKey = `ip:${req.socket.remoteAddress ?? 'unknown'}`;
+    let rateKey = clientKey;
+    if (request.route === 'healthz' || request.route === 'readyz') {
+      // Liveness and readiness stay open (load balancers, orchestrators); they reveal no data.
+      request.principal = LOCAL_PRINCIPAL;
+    } else if (isCompanionRoute(request.route)) {
+      // Image, download, bulk data and ZIP routes: links a browser follows (<img src>, downloads)
+      // carry no Authorization header; they are authorized by their URL, not by a Bearer token.
+      request.principal = LOCAL_PRINCIPAL;
+    } else {
+      // GraphQL (JSON and multipart, GET and POST, subscriptions), /metrics and unknown paths.
+      const result = authenticator.authenticate(req.headers.authorization);
+      if (isAuthFailure(result)) {
+        // Failed attempts spend the client address's bucket: a brake on guessing tokens.
+        const decision = rateLimiter?.take(clientKey);
+        if (decision && !decision.allowed) return rejectRateLimited(req, res, decision.retryAfterSeconds);
+        // The body (a multipart upload, say) is never read into storage: drain it and close the connection.
         req.resume();
-        sendJsonError(res, 429, 'RATE_LIMITED', `Too many requests; retry after ${decision.retryAfterSeconds} s`, {
-          'retry-after': String(decision.retryAfterSeconds),
-        });
+        sendUnauthenticated(res, result.message);
         return true;
       }
+      request.principal = result;
+      if (result.tokenId !== null) rateKey = `token:${result.tokenId}`;
+    }
+    const probe = request.route === 'healthz' || request.route === 'readyz' || request.route === 'metrics';
+    if (!probe && rateLimiter) {
+      const decision = rateLimiter.take(rateKey);
+      if (!decision.allowed) return rejectRateLimited(req, res, decision.retryAfterSeconds);
     }
     if (method !== 'GET' && method !== 'HEAD') return false;
     if (request.route === 'readyz') {
@@ -246,12 +271,24 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       return true;
     }
     if (request.route === 'metrics') {
+      // Open in local mode (loopback only); with tokens, an admin's token only.
+      if (!request.principal?.isAdmin) {
+        sendJsonError(res, 403, 'FORBIDDEN', 'Metrics are for administrators: use an admin user\'s token');
+        return true;
+      }
       const body = await metrics.registry.metrics();
       res.writeHead(200, { 'content-type': metrics.registry.contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
       res.end(body);
       return true;
     }
     return false;
+  }
+
+  function rejectRateLimited(req: IncomingMessage, res: ServerResponse, retryAfter: number): true {
+    metrics.rateLimited.inc();
+    req.resume();
+    sendJsonError(res, 429, 'RATE_LIMITED', `Too many requests; retry after ${retryAfter} s`, { 'retry-after': String(retryAfter) });
+    return true;
   }
 
   const server = createServer((req, res) => {

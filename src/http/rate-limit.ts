@@ -1,7 +1,7 @@
 /**
- * Per-client token bucket: each client (today its address; later its token) holds up to `burst`
- * tokens, refilled at `perMinute` per minute; a request takes one, or is answered 429 with the
- * seconds until a token is back. Idle buckets are forgotten once full again, so memory follows
+ * Per-client token bucket: each client (its API token, or its address in local mode and for failed
+ * authentications: src/http/app.ts) holds up to `burst` tokens, refilled at `perMinute` per
+ * minute; a request takes one, or is answered 429 with the seconds until a token is back. Idle buckets are forgotten once full again, so memory follows
  * the number of active clients.
  */
 export interface RateLimitOptions {

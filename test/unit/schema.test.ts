@@ -68,6 +68,24 @@ describe('schema.graphql', () => {
     expect(fieldsOf('DicomDataset')).toEqual(
       expect.arrayContaining(['attribute(tag: String!): DicomAttribute', 'attributes(tags: [String!]): [DicomAttribute!]!']),
     );
+    // Accounts and API tokens (issue 5)
+    expect(fieldsOf('Query')).toEqual(expect.arrayContaining(['viewer: Viewer!', 'apiTokens: [ApiToken!]!']));
+    expect(fieldsOf('Viewer')).toEqual(['name: String!', 'isAdmin: Boolean!']);
+    expect(fieldsOf('Mutation')).toEqual(
+      expect.arrayContaining(['createApiToken(input: CreateApiTokenInput): CreateApiTokenPayload!', 'revokeApiToken(id: ID!): RevokeApiTokenResult!']),
+    );
+    expect(fieldsOf('CreateApiTokenPayload')).toEqual(['token: String!', 'apiToken: ApiToken!']);
+    expect(fieldsOf('ApiToken')).toEqual([
+      'id: ID!',
+      'label: String',
+      'createdAt: DateTime!',
+      'expiresAt: DateTime',
+      'lastUsedAt: DateTime',
+      'revokedAt: DateTime',
+      'revoked: Boolean!',
+    ]);
+    const revokeResult = schema.getType('RevokeApiTokenResult');
+    expect(isUnionType(revokeResult) && revokeResult.getTypes().map((t) => t.name).sort()).toEqual(['NotFoundError', 'RevokeApiTokenSuccess']);
     const windowInput = schema.getType('WindowInput');
     expect(windowInput && 'getFields' in windowInput && Object.values(windowInput.getFields()).map((f) => `${f.name}: ${String(f.type)}`)).toEqual([
       'center: Float!',
