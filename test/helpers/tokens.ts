@@ -37,3 +37,18 @@ export function createUserToken(
 export function bearer(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` };
 }
+
+/** A JSON GraphQL request to `baseUrl` with `headers` (e.g. bearer(token)); status and parsed body. */
+export async function gqlWith<T = any>(
+  baseUrl: string,
+  headers: Record<string, string>,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<{ status: number; headers: Headers; body: { data?: T; errors?: { message: string; extensions?: { code?: string } }[] } }> {
+  const res = await fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as any };
+}
