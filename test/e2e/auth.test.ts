@@ -241,7 +241,7 @@ describe('local mode (no AUTH, loopback HOST)', () => {
     try {
       const statuses: number[] = [];
       // Different Authorization headers do not make different clients in local mode.
-      for (const headers of [{}, { authorization: 'Bearer a' }, { authorization: 'Bearer b' }, { authorization: 'Bearer c' }]) {
+      for (const headers of [{}, { authorization: 'Bearer a' }, { authorization: 'Bearer b' }, { authorization: 'Bearer c' }] as Record<string, string>[]) {
         statuses.push((await gqlWith(server.url, headers, VIEWER)).status);
       }
       expect(statuses).toEqual([200, 200, 200, 429]);
