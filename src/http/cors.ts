@@ -6,8 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const ALLOWED_METHODS = 'GET, HEAD, POST, OPTIONS';
-const ALLOWED_HEADERS = 'content-type, accept, apollo-require-preflight, x-graphql-yoga-csrf, x-request-id, range, if-none-match';
-const EXPOSED_HEADERS = 'content-length, content-disposition, etag, retry-after, x-request-id';
+const ALLOWED_HEADERS = 'authorization, content-type, accept, apollo-require-preflight, x-graphql-yoga-csrf, x-request-id, range, if-none-match';
+const EXPOSED_HEADERS = 'content-length, content-disposition, etag, retry-after, www-authenticate, x-request-id';
 
 export class CorsPolicy {
   private readonly any: boolean;

@@ -214,6 +214,23 @@ describe('AUTH=token', () => {
     expect(await adminRes.text()).toContain('# TYPE');
   });
 
+  it('lets allowed cross-origin pages send the Authorization header (CORS preflight is not authenticated)', async () => {
+    const cors = await startTestServer({ AUTH: 'token', CORS_ORIGINS: 'https://viewer.example.org' });
+    try {
+      const preflight = await fetch(`${cors.url}/graphql`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://viewer.example.org', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-headers')).toMatch(/(^|, )authorization(,|$)/);
+      const res = await gqlWith(cors.url, { origin: 'https://viewer.example.org' }, VIEWER);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('access-control-expose-headers')).toContain('www-authenticate');
+    } finally {
+      await cors.stop();
+    }
+  });
+
   it('answers unknown paths 401 without a token (no probing of the route table)', async () => {
     const res = await fetch(`${server.url}/nothing-here`);
     expectUnauthenticated(res, await res.json());
