@@ -234,13 +234,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const method = req.method ?? 'GET';
     const clientKey = `ip:${req.socket.remoteAddress ?? 'unknown'}`;
     let rateKey = clientKey;
+    // Local mode: every request acts as the built-in local user (loopback HOST only: src/config.ts).
+    if (config.auth === 'none') request.principal = LOCAL_PRINCIPAL;
     if (request.route === 'healthz' || request.route === 'readyz') {
       // Liveness and readiness stay open (load balancers, orchestrators); they reveal no data.
-      request.principal = LOCAL_PRINCIPAL;
     } else if (isCompanionRoute(request.route)) {
       // Image, download, bulk data and ZIP routes: links a browser follows (<img src>, downloads)
-      // carry no Authorization header; they are authorized by their URL, not by a Bearer token.
-      request.principal = LOCAL_PRINCIPAL;
+      // carry no Authorization header; they are authorized by their URL (signed URLs), not by a
+      // Bearer token. Until that check is here, token mode leaves them without a principal.
     } else {
       // GraphQL (JSON and multipart, GET and POST, subscriptions), /metrics and unknown paths.
       const result = authenticator.authenticate(req.headers.authorization);
