@@ -249,9 +249,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         // Failed attempts spend the client address's bucket: a brake on guessing tokens.
         const decision = rateLimiter?.take(clientKey);
         if (decision && !decision.allowed) return rejectRateLimited(req, res, decision.retryAfterSeconds);
-        // The body (a multipart upload, say) is never read into storage: drain it and close the connection.
-        req.resume();
+        // The body (a multipart upload, say) is not read at all: once the answer is out, the
+        // connection is closed (a 200 MB upload is refused in milliseconds, not after its transfer).
         sendUnauthenticated(res, result.message);
+        res.once('finish', () => req.destroy());
         return true;
       }
       request.principal = result;

@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -199,6 +200,32 @@ describe('AUTH=token', () => {
     expect(ok.body.data.uploadDicom.__typename).toBe('UploadDicomSuccess');
     expect(storedRows(dataDir)).toBe(1);
     expect(filesUnder(join(dataDir, 'blobs'))).toHaveLength(1);
+  });
+
+  it('answers a large upload without a token at once and closes the connection without reading it', async () => {
+    const { port } = new URL(server.url);
+    const declared = 200 * 1024 * 1024;
+    const rowsBefore = storedRows(dataDir);
+    const outcome = await new Promise<{ status?: number; closed: boolean }>((resolve) => {
+      const result: { status?: number; closed: boolean } = { closed: false };
+      const req = request(
+        { host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: { ...CSRF, 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(declared) } },
+        (res) => {
+          result.status = res.statusCode;
+          res.resume();
+        },
+      );
+      req.on('error', () => undefined);
+      // 1 MiB of the declared 200 MiB, and no more: only a server that stops reading answers and closes now.
+      req.write(Buffer.alloc(1024 * 1024));
+      req.on('close', () => resolve({ ...result, closed: true }));
+      setTimeout(() => {
+        resolve(result);
+        req.destroy();
+      }, 5000);
+    });
+    expect(outcome).toEqual({ status: 401, closed: true });
+    expect(storedRows(dataDir)).toBe(rowsBefore);
   });
 
   it('leaves /healthz and /readyz open; /metrics needs an admin token', async () => {
