@@ -10,6 +10,10 @@ import { join } from 'node:path';
 import { processRequest } from 'graphql-upload-ts';
 import type { Config } from '../config.js';
 import { LOCAL_PRINCIPAL } from '../auth/principal.js';
+import { type PrincipalForSignedUrl, principalForSignedUrl } from '../auth/signed-url-principal.js';
+import { UrlSigner } from '../auth/url-signer.js';
+import { loadUrlSigningKey } from '../auth/url-signing-key.js';
+import { findSignedUrlOwner } from '../storage/signed-url-principal.js';
 import { backfillCatalog } from '../storage/catalog-backfill.js';
 import { DicomFileRepository } from '../storage/dicom-files.js';
 import { DicomIngest } from '../storage/dicom-ingest.js';
@@ -50,6 +54,8 @@ export interface App {
   readonly logger: Logger;
   /** Prometheus metrics served at GET /metrics. */
   readonly metrics: Metrics;
+  /** Signs and verifies the companion URLs (tests sign hand-built URLs with it). */
+  readonly urlSigner: UrlSigner;
 }
 
 export interface AppOptions {
@@ -57,7 +63,12 @@ export interface AppOptions {
   readonly logError?: (err: unknown) => void;
   /** Where JSON log lines go (default: stdout). */
   readonly logDestination?: DestinationStream;
+  /** Who a verified signed URL acts as (default: the users and api_tokens tables, src/auth/signed-url-principal.ts). */
+  readonly principalForSignedUrl?: PrincipalForSignedUrl;
 }
+
+/** Routes whose URLs the API hands out signed (routeOf names). */
+const SIGNED_ROUTES = new Set(['png', 'download', 'bulkdata', 'zip']);
 
 const CSRF_HEADERS = ['apollo-require-preflight', 'x-graphql-yoga-csrf'];
 
@@ -69,6 +80,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const database = openDatabase(config.dataDir);
   const blobs = new LocalBlobStore(config.dataDir);
   const files = new DicomFileRepository(database.db);
+  const urlSigner = new UrlSigner(await loadUrlSigningKey({ secret: config.urlSigningSecret, dataDir: config.dataDir }), {
+    ttlSeconds: config.signedUrlTtlSeconds,
+  });
+  const signedUrlPrincipal =
+    options.principalForSignedUrl ?? principalForSignedUrl((userId, tokenId) => findSignedUrlOwner(database.db, userId, tokenId, Date.now()));
+  /** Expiry (unix ms) of each request's verified signed URL: the image route caps max-age with it. */
+  const signedUrlExpiry = new WeakMap<IncomingMessage, number>();
   // Files stored before the catalog existed (migration 0001) are placed in it once; a no-op after.
   await backfillCatalog(files.catalog, blobs, (id, err) => logError(new Error(`catalog backfill: file ${id}: ${String(err)}`)));
   // Crash safety (README): temp files, orphan blobs, rows without blob, catalog counters; before listening.
@@ -107,7 +125,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
   meterUploads(uploads, metrics);
   const yoga = createGraphqlHandler(
-    { files, headers, ingest, uploads, events, deletions, maxFilesPerRequest: config.maxFilesPerRequest },
+    { files, headers, ingest, uploads, events, deletions, maxFilesPerRequest: config.maxFilesPerRequest, urlSigner },
     {
       publicUrl: config.publicUrl,
       logError,
@@ -146,7 +164,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const method = req.method ?? 'GET';
     if (url.pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) return sendHealth(res);
     if (isPngPath(url.pathname) && (method === 'GET' || method === 'HEAD')) {
-      return handlePng(req, res, url, { files, blobs, pool, cache, maxRenderPixels: config.maxRenderPixels });
+      return handlePng(req, res, url, { files, blobs, pool, cache, maxRenderPixels: config.maxRenderPixels, urlExpiresAt: signedUrlExpiry.get(req) });
     }
     if (method === 'GET' || method === 'HEAD') {
       if (isDownloadPath(url.pathname)) return handleDownload(req, res, url, { files, blobs });
@@ -237,6 +255,32 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       }
     }
     if (method !== 'GET' && method !== 'HEAD') return false;
+    // ── Signed companion URLs (pngUrl, downloadUrl, BulkDataURI, zipUrl) ────────────────────────
+    // The URL is the credential: verified before anything reads the database or a file; its
+    // claims name the principal the route acts as (owner scoping reads request.principal).
+    if (SIGNED_ROUTES.has(request.route)) {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const verified = urlSigner.verify(url.pathname, url.searchParams);
+      if (!verified.ok) {
+        const message =
+          verified.code === 'URL_EXPIRED'
+            ? 'This URL has expired; query the API again for a fresh one'
+            : verified.code === 'MISSING_SIGNATURE'
+              ? 'This URL must be signed; use the URL the API returned'
+              : 'This URL is not valid: it was altered, or its signing key or API token is no longer valid';
+        sendJsonError(res, 403, verified.code, message);
+        return true;
+      }
+      const principal = signedUrlPrincipal(verified.userId, verified.tokenId);
+      if (!principal) {
+        sendJsonError(res, 403, 'INVALID_SIGNATURE', 'This URL is not valid: it was altered, or its signing key or API token is no longer valid');
+        return true;
+      }
+      request.principal = principal;
+      signedUrlExpiry.set(req, verified.expiresAt);
+      return false;
+    }
+    // ── end of signed companion URLs ─────────────────────────────────────────────────────────
     if (request.route === 'readyz') {
       await sendReadiness(res, {
         pingDatabase: () => database.db.$client.prepare('SELECT 1').get(),
@@ -295,5 +339,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     startupRepair,
     logger,
     metrics,
+    urlSigner,
   };
 }
