@@ -70,6 +70,10 @@ export interface Config {
   readonly graphqlMaxDirectives: number;
   /** "Did you mean …" hints in validation errors (off by default: they reveal the schema to probes). */
   readonly graphqlFieldSuggestions: boolean;
+  /** Key of the companion URLs' HMAC (≥ 32 characters); undefined: DATA_DIR/url-signing.key, created once. */
+  readonly urlSigningSecret: string | undefined;
+  /** Lifetime of a signed companion URL, seconds (a URL lives between this and this + min(this / 4, 900)). */
+  readonly signedUrlTtlSeconds: number;
 }
 
 export const AUTH_MODES = ['none', 'token'] as const;
@@ -177,6 +181,14 @@ function corsOrigins(env: Env): readonly string[] {
   return Object.freeze(origins.map((o) => (o === '*' ? o : new URL(o).origin)));
 }
 
+function urlSigningSecret(env: Env): string | undefined {
+  const raw = env.URL_SIGNING_SECRET;
+  if (raw === undefined || raw === '') return undefined;
+  // ≥ 32 characters: an HMAC key of ≥ 256 bits (its strength is the randomness given: `openssl rand -base64 48`).
+  if (raw.length < 32) throw new ConfigError(`URL_SIGNING_SECRET must have at least 32 characters, got ${raw.length}`);
+  return raw;
+}
+
 /** Reads and validates the configuration (defaults documented in the README). */
 export function loadConfig(env: Env = process.env): Config {
   const hostName = host(env);
@@ -214,5 +226,7 @@ export function loadConfig(env: Env = process.env): Config {
     graphqlMaxTokens: integer(env, 'GRAPHQL_MAX_TOKENS', 5000, 0, 10_000_000),
     graphqlMaxDirectives: integer(env, 'GRAPHQL_MAX_DIRECTIVES', 50, 0, 100_000),
     graphqlFieldSuggestions: boolean(env, 'GRAPHQL_FIELD_SUGGESTIONS', false),
+    urlSigningSecret: urlSigningSecret(env),
+    signedUrlTtlSeconds: integer(env, 'SIGNED_URL_TTL_SECONDS', 3600, 1, 7 * 24 * 3600),
   });
 }

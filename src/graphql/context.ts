@@ -1,5 +1,6 @@
 import type { Principal } from '../auth/principal.js';
 import type { ApiTokenRepository } from '../storage/api-tokens.js';
+import type { UrlSigner } from '../auth/url-signer.js';
 import type { DicomFileRepository } from '../storage/dicom-files.js';
 import type { DicomIngest } from '../storage/dicom-ingest.js';
 import type { HeaderCache } from '../storage/header-cache.js';
@@ -26,4 +27,6 @@ export interface Context {
   readonly principal: Principal;
   /** Base of absolute URLs in answers (PUBLIC_URL, else the request's origin), no trailing slash. */
   readonly baseUrl: string;
+  /** Signs companion URLs for the principal (signedUrl() in signed-url.ts). */
+  readonly urlSigner: UrlSigner;
 }

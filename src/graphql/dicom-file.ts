@@ -8,6 +8,7 @@ import { builder } from './builder.js';
 import type { Context } from './context.js';
 import { DicomAttributeRef, findAttribute, listAttributes } from './dicom-attribute.js';
 import { checkPngArguments, contentVersion, pngPath } from './png-url.js';
+import { signedUrl } from './signed-url.js';
 import { WindowInput } from './window-input.js';
 
 export const DicomFileRef = builder.objectRef<DicomFileRow>('DicomFile');
@@ -71,7 +72,7 @@ builder.node(DicomFileRef, {
     pngUrl: t.string({
       nullable: true,
       description:
-        'Absolute URL of a PNG rendering of one frame; null when the file has no pixel data. The URL carries the content version (`v`), so its response is cacheable as immutable.',
+        'Absolute, signed URL of a PNG rendering of one frame; null when the file has no pixel data. The URL carries the content version (`v`), so its response is cacheable (until the URL expires: SIGNED_URL_TTL_SECONDS; then 403). Works in `<img src>` without headers; any change to it answers 403.',
       args: {
         frame: t.arg.int({ defaultValue: 1, required: false, description: '1-based frame number (default 1).' }),
         window: t.arg({ type: WindowInput, required: false, description: 'VOI window; default: the file\'s first window, else min–max.' }),
@@ -88,7 +89,7 @@ builder.node(DicomFileRef, {
       resolve: (file, { frame, window, maxSize, bitDepth }, ctx) => {
         if (!file.hasPixelData) return null;
         const options = checkPngArguments({ frame: frame ?? 1, window, maxSize, bitDepth }, file);
-        return ctx.baseUrl + pngPath({ fileId: file.id, version: contentVersion(file.sha256), ...options });
+        return signedUrl(ctx, pngPath({ fileId: file.id, version: contentVersion(file.sha256), ...options }));
       },
     }),
   }),

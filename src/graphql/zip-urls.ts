@@ -2,19 +2,20 @@
 import { builder } from './builder.js';
 import { SeriesRef, StudyRef } from './catalog-refs.js';
 import { zipPath } from './file-urls.js';
+import { signedUrl } from './signed-url.js';
 
 builder.objectField(SeriesRef, 'zipUrl', (t) =>
   t.string({
     description:
-      'Absolute URL of a ZIP of the series (current version of each instance), streamed: entries "<SeriesNumber>_<SeriesDescription>/<InstanceNumber>_<SOPInstanceUID>.dcm".',
-    resolve: (s, _args, ctx) => ctx.baseUrl + zipPath('series', s.id),
+      'Absolute, signed URL (expires: SIGNED_URL_TTL_SECONDS) of a ZIP of the series (current version of each instance), streamed: entries "<SeriesNumber>_<SeriesDescription>/<InstanceNumber>_<SOPInstanceUID>.dcm".',
+    resolve: (s, _args, ctx) => signedUrl(ctx, zipPath('series', s.id)),
   }),
 );
 
 builder.objectField(StudyRef, 'zipUrl', (t) =>
   t.string({
     description:
-      'Absolute URL of a ZIP of the study (current version of each instance, one folder per series), streamed: entries "<SeriesNumber>_<SeriesDescription>/<InstanceNumber>_<SOPInstanceUID>.dcm".',
-    resolve: (s, _args, ctx) => ctx.baseUrl + zipPath('studies', s.id),
+      'Absolute, signed URL (expires: SIGNED_URL_TTL_SECONDS) of a ZIP of the study (current version of each instance, one folder per series), streamed: entries "<SeriesNumber>_<SeriesDescription>/<InstanceNumber>_<SOPInstanceUID>.dcm".',
+    resolve: (s, _args, ctx) => signedUrl(ctx, zipPath('studies', s.id)),
   }),
 );

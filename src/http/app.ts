@@ -12,6 +12,10 @@ import type { Config } from '../config.js';
 import { Authenticator, isAuthFailure } from '../auth/authenticator.js';
 import { LOCAL_PRINCIPAL } from '../auth/principal.js';
 import { ApiTokenRepository } from '../storage/api-tokens.js';
+import { type PrincipalForSignedUrl, principalForSignedUrl } from '../auth/signed-url-principal.js';
+import { UrlSigner } from '../auth/url-signer.js';
+import { loadUrlSigningKey } from '../auth/url-signing-key.js';
+import { findSignedUrlOwner } from '../storage/signed-url-principal.js';
 import { backfillCatalog } from '../storage/catalog-backfill.js';
 import { DicomFileRepository } from '../storage/dicom-files.js';
 import { DicomIngest } from '../storage/dicom-ingest.js';
@@ -52,6 +56,8 @@ export interface App {
   readonly logger: Logger;
   /** Prometheus metrics served at GET /metrics. */
   readonly metrics: Metrics;
+  /** Signs and verifies the companion URLs (tests sign hand-built URLs with it). */
+  readonly urlSigner: UrlSigner;
 }
 
 export interface AppOptions {
@@ -59,7 +65,10 @@ export interface AppOptions {
   readonly logError?: (err: unknown) => void;
   /** Where JSON log lines go (default: stdout). */
   readonly logDestination?: DestinationStream;
+  /** Who a verified signed URL acts as (default: the users and api_tokens tables, src/auth/signed-url-principal.ts). */
+  readonly principalForSignedUrl?: PrincipalForSignedUrl;
 }
+
 
 const CSRF_HEADERS = ['apollo-require-preflight', 'x-graphql-yoga-csrf'];
 
@@ -73,6 +82,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const files = new DicomFileRepository(database.db);
   const apiTokens = new ApiTokenRepository(database.db);
   const authenticator = new Authenticator(config.auth, apiTokens);
+  const urlSigner = new UrlSigner(await loadUrlSigningKey({ secret: config.urlSigningSecret, dataDir: config.dataDir }), {
+    ttlSeconds: config.signedUrlTtlSeconds,
+  });
+  const signedUrlPrincipal =
+    options.principalForSignedUrl ?? principalForSignedUrl((userId, tokenId) => findSignedUrlOwner(database.db, userId, tokenId, Date.now()));
+  /** Expiry (unix ms) of each request's verified signed URL: the image route caps max-age with it. */
+  const signedUrlExpiry = new WeakMap<IncomingMessage, number>();
   // Files stored before the catalog existed (migration 0001) are placed in it once; a no-op after.
   await backfillCatalog(files.catalog, blobs, (id, err) => logError(new Error(`catalog backfill: file ${id}: ${String(err)}`)));
   // Crash safety (README): temp files, orphan blobs, rows without blob, catalog counters; before listening.
@@ -111,7 +127,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
   meterUploads(uploads, metrics);
   const yoga = createGraphqlHandler(
-    { files, headers, ingest, uploads, events, deletions, apiTokens, maxFilesPerRequest: config.maxFilesPerRequest },
+    { files, headers, ingest, uploads, events, deletions, apiTokens, maxFilesPerRequest: config.maxFilesPerRequest, urlSigner },
     {
       publicUrl: config.publicUrl,
       logError,
@@ -150,7 +166,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const method = req.method ?? 'GET';
     if (url.pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) return sendHealth(res);
     if (isPngPath(url.pathname) && (method === 'GET' || method === 'HEAD')) {
-      return handlePng(req, res, url, { files, blobs, pool, cache, maxRenderPixels: config.maxRenderPixels });
+      return handlePng(req, res, url, { files, blobs, pool, cache, maxRenderPixels: config.maxRenderPixels, urlExpiresAt: signedUrlExpiry.get(req) });
     }
     if (method === 'GET' || method === 'HEAD') {
       if (isDownloadPath(url.pathname)) return handleDownload(req, res, url, { files, blobs });
@@ -190,7 +206,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     await yoga.requestListener(req, res);
   }
 
-  /** Routes answered outside GraphQL for links (images, downloads, bulk data, ZIPs). */
+  /** Routes answered outside GraphQL for links (images, downloads, bulk data, ZIPs): their URLs are signed. */
   function isCompanionRoute(route: string): boolean {
     return route === 'png' || route === 'download' || route === 'bulkdata' || route === 'zip';
   }
@@ -240,8 +256,31 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // Liveness and readiness stay open (load balancers, orchestrators); they reveal no data.
     } else if (isCompanionRoute(request.route)) {
       // Image, download, bulk data and ZIP routes: links a browser follows (<img src>, downloads)
-      // carry no Authorization header; they are authorized by their URL (signed URLs), not by a
-      // Bearer token. Until that check is here, token mode leaves them without a principal.
+      // carry no Authorization header. The URL is the credential (pngUrl, downloadUrl, BulkDataURI,
+      // zipUrl are signed): verified before anything reads the database or a file; its claims name
+      // the principal the route acts as (owner scoping reads request.principal).
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const verified = urlSigner.verify(url.pathname, url.searchParams);
+      const principal = verified.ok ? signedUrlPrincipal(verified.userId, verified.tokenId) : undefined;
+      // With tokens, every URL the API hands out names its token (k); a URL signed in local mode
+      // does not open anything once AUTH=token.
+      if (!verified.ok || !principal || (config.auth === 'token' && verified.tokenId === null)) {
+        const decision = rateLimiter?.take(clientKey);
+        if (decision && !decision.allowed) return rejectRateLimited(req, res, decision.retryAfterSeconds);
+        const code = verified.ok ? 'INVALID_SIGNATURE' : verified.code;
+        const message =
+          code === 'URL_EXPIRED'
+            ? 'This URL has expired; query the API again for a fresh one'
+            : code === 'MISSING_SIGNATURE'
+              ? 'This URL must be signed; use the URL the API returned'
+              : 'This URL is not valid: it was altered, or its signing key or API token is no longer valid';
+        req.resume();
+        sendJsonError(res, 403, code, message);
+        return true;
+      }
+      request.principal = principal;
+      signedUrlExpiry.set(req, verified.expiresAt);
+      if (principal.tokenId !== null) rateKey = `token:${principal.tokenId}`;
     } else {
       // GraphQL (JSON and multipart, GET and POST, subscriptions), /metrics and unknown paths.
       const result = authenticator.authenticate(req.headers.authorization);
@@ -334,5 +373,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     startupRepair,
     logger,
     metrics,
+    urlSigner,
   };
 }

@@ -21,14 +21,21 @@ export interface PngRouteDeps {
   readonly blobs: LocalBlobStore;
   readonly pool: RenderPool;
   readonly cache: PngCache;
+  /** When the request's signed URL expires (unix ms): no cache may keep the answer longer. */
+  readonly urlExpiresAt?: number;
 }
 
 /**
  * Patient images: `private` keeps them out of shared caches (proxies, CDNs) while the browser
- * keeps its own copy. A versioned URL names fixed bytes and a fixed rendering: a year, immutable.
+ * keeps its own copy. A versioned URL names fixed bytes and a fixed rendering: a year, immutable;
+ * an unversioned one a minute. Either is cut to the signed URL's remaining life (whole seconds),
+ * so that no cache serves the image after the URL has expired.
  */
-export const CACHE_CONTROL_VERSIONED = 'private, max-age=31536000, immutable';
-export const CACHE_CONTROL_UNVERSIONED = 'private, max-age=60';
+export function pngCacheControl(immutable: boolean, urlExpiresAt: number | undefined, nowMs: number = Date.now()): string {
+  const maxAge = immutable ? 31_536_000 : 60;
+  const remaining = urlExpiresAt === undefined ? maxAge : Math.max(0, Math.floor((urlExpiresAt - nowMs) / 1000));
+  return `private, max-age=${Math.min(maxAge, remaining)}${immutable ? ', immutable' : ''}`;
+}
 
 /** True when the path is the image route's. */
 export function isPngPath(pathname: string): boolean {
@@ -74,7 +81,7 @@ export async function handlePng(req: IncomingMessage, res: ServerResponse, url: 
 
   const key = renderingTag(file.sha256, options);
   const etag = `"${key}"`;
-  const cacheHeaders = { etag, 'cache-control': immutable ? CACHE_CONTROL_VERSIONED : CACHE_CONTROL_UNVERSIONED };
+  const cacheHeaders = { etag, 'cache-control': pngCacheControl(immutable, deps.urlExpiresAt) };
   if (ifNoneMatch(req.headers['if-none-match'], etag)) {
     res.writeHead(304, cacheHeaders);
     res.end();

@@ -9,6 +9,7 @@ import { basicElements, buildDicom, EXPLICIT_BE, IMPLICIT_LE, JPEG_BASELINE } fr
 import { imagePixelElements, syntheticImage } from '../helpers/fixtures.js';
 import { decodePng } from '../helpers/psnr.js';
 import { startTestServer, type TestServer, UPLOAD_MUTATION } from '../helpers/server.js';
+import { signUrl } from '../helpers/signed-url.js';
 
 /** Every file under DATA_DIR/blobs and DATA_DIR/tmp. */
 function storedFiles(dataDir: string): { blobs: string[]; tmp: string[] } {
@@ -149,7 +150,7 @@ describe('upload → attribute → pngUrl → PNG', () => {
       { id: file.id },
     );
     const { pngUrl, wide } = q.body.data.dicomFile;
-    expect(pngUrl).toMatch(new RegExp(`^${server.url}/files/[0-9a-f-]+/frames/1\\.png\\?v=[0-9a-f]{16}r\\d+$`));
+    expect(pngUrl).toMatch(new RegExp(`^${server.url}/files/[0-9a-f-]+/frames/1\\.png\\?v=[0-9a-f]{16}r\\d+&u=1&exp=\\d+&sig=[A-Za-z0-9_-]{43}$`));
     const res = await fetch(pngUrl);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('image/png');
@@ -307,20 +308,20 @@ describe('errors and bad inputs', () => {
       const res = await fetch(url);
       return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as { error: { code: string; message: string } } };
     };
-    const unknown = await json(`${server.url}/files/00000000-0000-0000-0000-000000000000/frames/1.png`);
+    const unknown = await json(signUrl(server, '/files/00000000-0000-0000-0000-000000000000/frames/1.png'));
     expect(unknown).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
     expect(unknown.type).toContain('application/json');
 
     const noPixels = await uploadOk(server, buildDicom({ elements: basicElements([{ tag: '00200013', vr: 'IS', value: '7' }]) }));
     const base = `${server.url}/files/${Buffer.from(noPixels.file.id, 'base64').toString().split(':')[1]}`;
-    expect(await json(`${base}/frames/1.png`)).toMatchObject({ status: 404, body: { error: { code: 'NO_PIXEL_DATA' } } });
+    expect(await json(signUrl(server, `${base}/frames/1.png`))).toMatchObject({ status: 404, body: { error: { code: 'NO_PIXEL_DATA' } } });
 
     const img = await uploadOk(server, syntheticImage({ sopInstanceUid: '1.2.3.202' }));
     const q = await server.gql(`query ($id: ID!) { dicomFile(id: $id) { pngUrl } }`, { id: img.file.id });
     const url: string = q.body.data.dicomFile.pngUrl;
-    expect(await json(url.replace('/frames/1.png', '/frames/2.png'))).toMatchObject({ status: 400, body: { error: { code: 'FRAME_OUT_OF_RANGE' } } });
-    expect(await json(`${url}&center=10&width=0`)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT' } } });
-    expect(await json(`${url}&center=10`)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT' } } });
+    expect(await json(signUrl(server, url.replace('/frames/1.png', '/frames/2.png')))).toMatchObject({ status: 400, body: { error: { code: 'FRAME_OUT_OF_RANGE' } } });
+    expect(await json(signUrl(server, `${url}&center=10&width=0`))).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT' } } });
+    expect(await json(signUrl(server, `${url}&center=10`))).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT' } } });
     const gqlFrame = await server.gql(`query ($id: ID!) { dicomFile(id: $id) { pngUrl(frame: 3) } }`, { id: img.file.id });
     expect(gqlFrame.body.errors?.[0]?.extensions?.code).toBe('FRAME_OUT_OF_RANGE');
     const gqlWindow = await server.gql(`query ($id: ID!) { dicomFile(id: $id) { pngUrl(window: { center: 1, width: -5 }) } }`, { id: img.file.id });
@@ -396,7 +397,7 @@ describe('errors and bad inputs', () => {
     expect(res.body.errors?.[0]?.message).toBe('Unexpected error.');
     expect(JSON.stringify(res.body)).not.toMatch(/ENOENT|blobs|at .*\.ts/);
     expect(server.errors.length).toBeGreaterThan(0); // logged on the server side
-    const png = await fetch(`${server.url}/files/${Buffer.from(file.id, 'base64').toString().split(':')[1]}/frames/1.png`);
+    const png = await fetch(signUrl(server, `/files/${Buffer.from(file.id, 'base64').toString().split(':')[1]}/frames/1.png`));
     expect(png.status).toBe(500);
     expect(await png.text()).not.toMatch(/ENOENT|blobs/);
   });

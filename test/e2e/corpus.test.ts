@@ -16,6 +16,7 @@ import { ALLOWED_BELOW, IDENTICAL_FRAMES } from '../helpers/known-render-differe
 import { compareElement, fromApiAttribute, sameValue, UNCOMPRESSED_TRANSFER_SYNTAXES } from '../helpers/oracle.js';
 import { decodePng, psnr } from '../helpers/psnr.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { signUrl } from '../helpers/signed-url.js';
 import { mapLimit } from '../helpers/concurrency.js';
 
 const corpus = corpusOrSkip('e2e corpus');
@@ -483,7 +484,7 @@ describe.skipIf(!corpus)('e2e corpus: every file over HTTP against one server', 
       expect(beyond.body.errors?.map((e) => e.extensions?.code)).toEqual(['FRAME_OUT_OF_RANGE']);
       const edited = urls[n - 1]!.replace(/\/frames\/\d+\.png/, `/frames/${n + 1}.png`);
       expect(edited).not.toBe(urls[n - 1]);
-      const refused = await get(edited);
+      const refused = await get(signUrl(server, edited));
       expect(refused.status).toBe(400);
       expect(json(refused).error?.code).toBe('FRAME_OUT_OF_RANGE');
     });

@@ -13,6 +13,7 @@ import { basicElements, buildDicom } from '../helpers/dicom-builder.js';
 import { uploadFiles } from '../helpers/multipart.js';
 import { compareElement } from '../helpers/oracle.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { signUrl, withoutSignature } from '../helpers/signed-url.js';
 import { mapLimit } from '../helpers/concurrency.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -43,9 +44,11 @@ describe('dicomJson and bulk data (synthetic)', () => {
     expect(json['00100010']).toEqual({ vr: 'PN', Value: [{ Alphabetic: 'Doe^John' }] });
     expect(json['00291010']).toEqual({ vr: 'OB', InlineBinary: 'AQIDBA==' });
     const base = `${server.url}/files/${Buffer.from(id, 'base64').toString().split(':')[1]}/bulkdata`;
-    expect(json['00291020']).toEqual({ vr: 'OB', BulkDataURI: `${base}/00291020` });
-    expect(json['00880200'].Value[0]['7FE00010']).toEqual({ vr: 'OB', BulkDataURI: `${base}/00880200/0/7FE00010` });
-    expect(json['7FE00010']).toEqual({ vr: 'OW', BulkDataURI: `${base}/7FE00010` });
+    const unsigned = (e: { vr: string; BulkDataURI: string }) => ({ vr: e.vr, BulkDataURI: withoutSignature(e.BulkDataURI) });
+    expect(unsigned(json['00291020'])).toEqual({ vr: 'OB', BulkDataURI: `${base}/00291020` });
+    expect(unsigned(json['00880200'].Value[0]['7FE00010'])).toEqual({ vr: 'OB', BulkDataURI: `${base}/00880200/0/7FE00010` });
+    expect(unsigned(json['7FE00010'])).toEqual({ vr: 'OW', BulkDataURI: `${base}/7FE00010` });
+    expect(Object.keys(json['7FE00010'])).toEqual(['vr', 'BulkDataURI']);
 
     const fetchBytes = async (url: string) => {
       const r = await fetch(url);
@@ -58,7 +61,7 @@ describe('dicomJson and bulk data (synthetic)', () => {
     expect(await fetchBytes(json['7FE00010'].BulkDataURI)).toEqual(Buffer.from(pixels));
 
     for (const path of ['00100010', '00880200/1/7FE00010', '00991000', '00880200']) {
-      const r = await fetch(`${base}/${path}`);
+      const r = await fetch(signUrl(server, `${base}/${path}`));
       expect(r.status, path).toBe(404);
       expect((await r.json()).error.code).toBe('NOT_FOUND');
     }

@@ -11,6 +11,7 @@ import yauzl from 'yauzl';
 import { syntheticImage } from '../helpers/fixtures.js';
 import { sha256, uploadFiles } from '../helpers/multipart.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { signUrl } from '../helpers/signed-url.js';
 
 const STUDY = '1.2.3.600';
 
@@ -65,7 +66,7 @@ describe('downloads', () => {
     const file = res.body.data.uploadDicoms[0].file;
     const q = await server.gql(`query ($id: ID!) { dicomFile(id: $id) { ${FILE_FIELDS} } }`, { id: file.id });
     const { downloadUrl } = q.body.data.dicomFile;
-    expect(downloadUrl).toMatch(new RegExp(`^${server.url}/files/[0-9a-f-]{36}/download$`));
+    expect(downloadUrl).toMatch(new RegExp(`^${server.url}/files/[0-9a-f-]{36}/download\\?u=1&exp=\\d+&sig=[A-Za-z0-9_-]{43}$`));
 
     const got = await fetch(downloadUrl);
     expect(got.status).toBe(200);
@@ -103,7 +104,7 @@ describe('downloads', () => {
 
   it('answers 404 JSON for unknown ids on every download route', async () => {
     for (const path of ['/files/00000000-0000-0000-0000-000000000000/download', '/files/nope/bulkdata/7FE00010', '/series/999999.zip', '/studies/999999.zip']) {
-      const res = await fetch(server.url + path);
+      const res = await fetch(signUrl(server, path));
       expect(res.status, path).toBe(404);
       expect((await res.json()).error.code, path).toBe('NOT_FOUND');
     }
@@ -165,7 +166,7 @@ describe('series and study ZIPs, and deletes', () => {
 
   it('streams a series ZIP of the current versions with sanitized entry names', async () => {
     const a1 = await file('a1');
-    expect(a1.series.zipUrl).toMatch(new RegExp(`^${server.url}/series/\\d+\\.zip$`));
+    expect(a1.series.zipUrl).toMatch(new RegExp(`^${server.url}/series/\\d+\\.zip\\?u=1&exp=\\d+&sig=[A-Za-z0-9_-]{43}$`));
     const res = await fetch(a1.series.zipUrl);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/zip');

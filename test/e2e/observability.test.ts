@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticImage } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { signUrl } from '../helpers/signed-url.js';
 
 const PATIENT = 'Secretname^Patientx';
 const SOP_UID = '1.2.826.0.1.3680043.99.4242';
@@ -33,7 +34,7 @@ describe('request logs', () => {
     expect(res.headers.get('x-request-id')).toBe('trace-abc.123');
     const body = (await res.json()) as { data: { dicomFile: { patientName: string; pngUrl: string } } };
     expect(body.data.dicomFile.patientName).toBe(PATIENT);
-    const png = await fetch(`${body.data.dicomFile.pngUrl}&cursor=${encodeURIComponent(PATIENT)}`);
+    const png = await fetch(signUrl(server, `${body.data.dicomFile.pngUrl}&cursor=${encodeURIComponent(PATIENT)}`));
     expect(png.status).toBe(200);
     const generated = png.headers.get('x-request-id');
     expect(generated).toMatch(/^[0-9a-f-]{36}$/);

@@ -10,6 +10,7 @@ import { basicElements, buildDicom } from '../helpers/dicom-builder.js';
 import { imagePixelElements, syntheticImage } from '../helpers/fixtures.js';
 import { decodePng } from '../helpers/psnr.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { signUrl } from '../helpers/signed-url.js';
 
 async function upload(server: TestServer, bytes: Uint8Array): Promise<{ id: string; sha256: string; routeId: string }> {
   const res = await server.upload({ name: 'x.dcm', bytes });
@@ -79,7 +80,7 @@ describe('pngUrl arguments and the image route', () => {
     const full = await pngUrl(server, wide.id);
     expect(await pngUrl(server, wide.id, 'maxSize: 300')).toBe(full);
     expect(await pngUrl(server, wide.id, 'maxSize: 5000')).toBe(full);
-    const big = (await getPng(`${full}&maxSize=1000`)).png!;
+    const big = (await getPng(signUrl(server, `${full}&maxSize=1000`))).png!;
     expect([big.width, big.height]).toEqual([300, 100]);
   });
 
@@ -129,7 +130,7 @@ describe('pngUrl arguments and the image route', () => {
     }
     const base = `${server.url}/files/${img.routeId}/frames/1.png`;
     for (const q of ['maxSize=0', 'maxSize=abc', 'maxSize=70000', 'maxSize=1.5', 'maxSize=', 'bitDepth=12', 'bitDepth=x', 'v=NOT-HEX', 'center=1&width=abc']) {
-      const res = await fetch(`${base}?${q}`);
+      const res = await fetch(signUrl(server, `${base}?${q}`));
       expect(res.status, q).toBe(400);
       expect(res.headers.get('content-type')).toContain('application/json');
       expect(((await res.json()) as { error: { code: string } }).error.code, q).toBe('INVALID_ARGUMENT');
@@ -141,25 +142,33 @@ describe('pngUrl arguments and the image route', () => {
     const url = await pngUrl(server, img.id);
     expect(new URL(url).searchParams.get('v')).toBe(`${img.sha256.slice(0, 16)}r${RENDERER_REVISION}`);
     const first = await getPng(url);
-    expect(first.res.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
+    // Immutable, but only for as long as the signed URL lives (default 1 h, plus at most 15 min of bucketing).
+    const immutable = (res: Response) => {
+      const m = /^private, max-age=(\d+), immutable$/.exec(res.headers.get('cache-control') ?? '');
+      expect(m, res.headers.get('cache-control') ?? 'no cache-control').not.toBeNull();
+      const maxAge = Number(m![1]);
+      expect(maxAge).toBeLessThanOrEqual(Number(new URL(url).searchParams.get('exp')) - Math.floor(Date.now() / 1000) + 1);
+      expect(maxAge).toBeGreaterThan(3500);
+    };
+    immutable(first.res);
     const etag = first.res.headers.get('etag')!;
     expect(etag).toBe(`"${img.sha256.slice(0, 32)}-r${RENDERER_REVISION}-1"`);
 
     const again = await fetch(url, { headers: { 'if-none-match': etag } });
     expect(again.status).toBe(304);
     expect(again.headers.get('etag')).toBe(etag);
-    expect(again.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
+    immutable(again);
     expect((await again.arrayBuffer()).byteLength).toBe(0);
 
-    const unversioned = await getPng(`${server.url}/files/${img.routeId}/frames/1.png`);
+    const unversioned = await getPng(signUrl(server, `/files/${img.routeId}/frames/1.png`));
     expect(unversioned.res.headers.get('cache-control')).toBe('private, max-age=60');
     expect(unversioned.res.headers.get('etag')).toBe(etag); // same rendering, same validator
     expect(unversioned.body.equals(first.body)).toBe(true);
 
-    const other = `${server.url}/files/${img.routeId}/frames/1.png?v=${'0'.repeat(16)}`;
+    const other = signUrl(server, `/files/${img.routeId}/frames/1.png?v=${'0'.repeat(16)}`);
     expect((await fetch(other)).status).toBe(404);
     // A URL from an older pipeline revision still answers, but is no longer immutable.
-    const stale = await getPng(`${server.url}/files/${img.routeId}/frames/1.png?v=${img.sha256.slice(0, 16)}r0`);
+    const stale = await getPng(signUrl(server, `/files/${img.routeId}/frames/1.png?v=${img.sha256.slice(0, 16)}r0`));
     expect(stale.res.headers.get('cache-control')).toBe('private, max-age=60');
     expect(stale.body.equals(first.body)).toBe(true);
 

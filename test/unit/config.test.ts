@@ -48,6 +48,13 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads the URL signing settings', () => {
+    expect(loadConfig({})).toMatchObject({ urlSigningSecret: undefined, signedUrlTtlSeconds: 3600 });
+    const secret = 'k'.repeat(32);
+    expect(loadConfig({ URL_SIGNING_SECRET: secret, SIGNED_URL_TTL_SECONDS: '60' })).toMatchObject({ urlSigningSecret: secret, signedUrlTtlSeconds: 60 });
+    expect(loadConfig({ URL_SIGNING_SECRET: '' }).urlSigningSecret).toBeUndefined();
+  });
+
   it.each([
     [{ PORT: 'abc' }, /PORT must be a whole number/],
     [{ PORT: '70000' }, /PORT must be between 0 and 65535/],
@@ -62,6 +69,9 @@ describe('loadConfig', () => {
     [{ RENDER_QUEUE: '0' }, /RENDER_QUEUE must be between 1/],
     [{ PNG_CACHE_BYTES: '-1' }, /PNG_CACHE_BYTES must be a whole number/],
     [{ AUTH: 'password' }, /AUTH must be one of none, token/],
+    [{ URL_SIGNING_SECRET: 'x'.repeat(31) }, /URL_SIGNING_SECRET must have at least 32 characters, got 31/],
+    [{ SIGNED_URL_TTL_SECONDS: '0' }, /SIGNED_URL_TTL_SECONDS must be between 1 and 604800/],
+    [{ SIGNED_URL_TTL_SECONDS: '604801' }, /SIGNED_URL_TTL_SECONDS must be between 1 and 604800/],
   ])('rejects %j with a clear message', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
