@@ -14,5 +14,6 @@ import './delete-mutations.js';
 import './dicom-json.js';
 import './download-urls.js';
 import './zip-urls.js';
+import './audit-events.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

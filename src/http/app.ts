@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { processRequest } from 'graphql-upload-ts';
 import type { Config } from '../config.js';
 import { LOCAL_PRINCIPAL } from '../auth/principal.js';
+import { AuditLog, type RequestAudit } from '../storage/audit-log.js';
 import { backfillCatalog } from '../storage/catalog-backfill.js';
 import { DicomFileRepository } from '../storage/dicom-files.js';
 import { DicomIngest } from '../storage/dicom-ingest.js';
@@ -35,7 +36,7 @@ import { RateLimiter } from './rate-limit.js';
 import { createLogger, type Logger, serializeError } from '../observability/logger.js';
 import { meterRenders, meterUploads } from '../observability/metered.js';
 import { Metrics } from '../observability/metrics.js';
-import { currentRequestContext, type RequestContext, runInRequestContext, startRequestContext } from '../observability/request-context.js';
+import { currentRequestContext, type RequestContext, requestContextOf, runInRequestContext, startRequestContext } from '../observability/request-context.js';
 import type { DestinationStream } from 'pino';
 
 export interface App {
@@ -57,6 +58,8 @@ export interface AppOptions {
   readonly logError?: (err: unknown) => void;
   /** Where JSON log lines go (default: stdout). */
   readonly logDestination?: DestinationStream;
+  /** Longest wait of an audit event in memory (default 250 ms; tests lengthen it). */
+  readonly auditFlushIntervalMs?: number;
 }
 
 const CSRF_HEADERS = ['apollo-require-preflight', 'x-graphql-yoga-csrf'];
@@ -91,6 +94,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxZipRatio: config.maxZipRatio,
   });
   const events = createDicomEvents();
+  // Batched: one transaction per ~250 ms, not an fsync per request (audit-log.ts); close() flushes it.
+  const auditLog = new AuditLog(database.db, { logError, ...(options.auditFlushIntervalMs !== undefined ? { flushIntervalMs: options.auditFlushIntervalMs } : {}) });
   const cache = new PngCache(config.pngCacheBytes);
   const deletions = new FileDeletions({
     catalog: files.catalog,
@@ -107,7 +112,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
   meterUploads(uploads, metrics);
   const yoga = createGraphqlHandler(
-    { files, headers, ingest, uploads, events, deletions, maxFilesPerRequest: config.maxFilesPerRequest },
+    { files, headers, ingest, uploads, events, deletions, auditLog, maxFilesPerRequest: config.maxFilesPerRequest },
     {
       publicUrl: config.publicUrl,
       logError,
@@ -134,6 +139,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const cors = new CorsPolicy(config.corsOrigins);
   const rateLimiter = config.rateLimitPerMinute > 0 ? new RateLimiter({ perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst }) : undefined;
 
+  /** The audit recorder of a companion-route request: its principal (set in front()) and id. */
+  function routeAudit(req: IncomingMessage): RequestAudit {
+    const request = requestContextOf(req);
+    if (!request?.principal) throw new Error('request reached a route without a principal');
+    return auditLog.forRequest(request.principal, request.id);
+  }
+
   /** Open subscription streams (server-sent events): they never end by themselves, so close() ends them. */
   const eventStreams = new Set<ServerResponse>();
 
@@ -146,12 +158,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const method = req.method ?? 'GET';
     if (url.pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) return sendHealth(res);
     if (isPngPath(url.pathname) && (method === 'GET' || method === 'HEAD')) {
-      return handlePng(req, res, url, { files, blobs, pool, cache, maxRenderPixels: config.maxRenderPixels });
+      return handlePng(req, res, url, { files, blobs, pool, cache, maxRenderPixels: config.maxRenderPixels, audit: routeAudit(req) });
     }
     if (method === 'GET' || method === 'HEAD') {
-      if (isDownloadPath(url.pathname)) return handleDownload(req, res, url, { files, blobs });
-      if (isBulkDataPath(url.pathname)) return handleBulkData(req, res, url, { files, blobs, headers });
-      if (isZipPath(url.pathname)) return handleZip(req, res, url, { files, blobs });
+      if (isDownloadPath(url.pathname)) return handleDownload(req, res, url, { files, blobs, audit: routeAudit(req) });
+      if (isBulkDataPath(url.pathname)) return handleBulkData(req, res, url, { files, blobs, headers, audit: routeAudit(req) });
+      if (isZipPath(url.pathname)) return handleZip(req, res, url, { files, blobs, audit: routeAudit(req) });
     }
     if (method === 'POST' && /^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
       if (url.pathname !== '/graphql') return sendJsonError(res, 404, 'NOT_FOUND', 'Not found');
@@ -287,6 +299,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       })
         .then(() => Promise.all([pool.close(), parsePool.close()]))
         .then(() => {
+          auditLog.close(); // the last events, before the database closes
           database.close();
         });
       return closing;
