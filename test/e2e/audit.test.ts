@@ -87,6 +87,7 @@ function image(sop: string, series = '1.2.3.900.1', study = '1.2.3.900') {
 
 describe('recording', () => {
   let fileId: string;
+  let zipIds: string[] = [];
   const bytes = image('1.2.3.900.1.1');
 
   it('an upload records UPLOAD by "local" with the file id and the request id; a duplicate upload too', async () => {
@@ -164,6 +165,24 @@ describe('recording', () => {
     const res = await fetchWithId(body.data.dicomFile.study.zipUrl, 'audit-zip-1');
     expect(res.status).toBe(200);
     expect(brief(await ofRequest('audit-zip-1'))).toEqual(ids.map((id) => `DOWNLOAD:${id}`).sort());
+    zipIds = ids;
+  });
+
+  it('bulk data served records DOWNLOAD (the dicomJson that names it is a READ)', async () => {
+    const id = zipIds[1]!;
+    const body = await gql(`query ($id: ID!) { dicomFile(id: $id) { dicomJson } }`, { id }, 'audit-json-1');
+    expect(brief(await ofRequest('audit-json-1'))).toEqual([`READ:${id}`]);
+    const uri: string = body.data.dicomFile.dicomJson['7FE00010'].BulkDataURI;
+    const res = await fetchWithId(uri, 'audit-bulk-1');
+    expect(res.status).toBe(200);
+    expect(brief(await ofRequest('audit-bulk-1'))).toEqual([`DOWNLOAD:${id}`]);
+  });
+
+  it('deleteStudy records a DELETE for every file it removed', async () => {
+    const body = await gql(`query ($id: ID!) { dicomFile(id: $id) { study { id } } }`, { id: zipIds[0] }, 'audit-study-id');
+    const del = await gql(`mutation ($id: ID!) { deleteStudy(id: $id) { ... on DeleteResult { deletedIds } } }`, { id: body.data.dicomFile.study.id }, 'audit-delete-study');
+    expect([...del.data.deleteStudy.deletedIds].sort()).toEqual([...zipIds].sort());
+    expect(brief(await ofRequest('audit-delete-study'))).toEqual(zipIds.map((id) => `DELETE:${id}`).sort());
   });
 
   it('failed requests (404s) record nothing', async () => {
@@ -201,7 +220,7 @@ describe('auditEvents', () => {
     expect(await events({ userName: 'local' })).toEqual(all);
     expect(await events({ userName: 'nobody' })).toEqual([]);
     const downloads = await events({ action: 'DOWNLOAD' });
-    expect(downloads.length).toBe(4);
+    expect(downloads.length).toBe(5); // download, 3 ZIP entries, bulk data
     expect(downloads.every((e) => e.action === 'DOWNLOAD')).toBe(true);
     expect(downloads).toEqual(all.filter((e) => e.action === 'DOWNLOAD'));
     const target = all.find((e) => e.requestId === 'audit-zip-1')!;
