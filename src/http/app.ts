@@ -41,7 +41,7 @@ import type { DestinationStream } from 'pino';
 
 export interface App {
   readonly server: Server;
-  /** Stops accepting connections, lets requests in flight finish, stops the render workers, closes the database. */
+  /** Stops accepting connections, lets requests in flight finish, stops the render workers, writes pending audit events, closes the database. */
   close(): Promise<void>;
   /** Render and PNG cache counters (tests, monitoring); no ids, names or patient data. */
   renderStats(): { pool: ReturnType<RenderPool['stats']>; cache: PngCacheStats };
