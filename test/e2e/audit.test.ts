@@ -149,6 +149,12 @@ describe('recording', () => {
     const res = await fetchWithId(body.data.dicomFile.downloadUrl, 'audit-download-1');
     expect(res.status).toBe(200);
     expect(brief(await ofRequest('audit-download-1'))).toEqual([`DOWNLOAD:${fileId}`]);
+    // Without a client id the server's generated one (echoed in x-request-id) is recorded.
+    const plain = await fetch(body.data.dicomFile.downloadUrl);
+    await plain.arrayBuffer();
+    const generated = plain.headers.get('x-request-id')!;
+    expect(generated).toMatch(/^[0-9a-f-]{36}$/);
+    expect(brief(await ofRequest(generated))).toEqual([`DOWNLOAD:${fileId}`]);
   });
 
   it('a study ZIP records one DOWNLOAD per file in it', async () => {
@@ -206,7 +212,7 @@ describe('recording', () => {
       { at: expect.any(String), userName: 'local', action: 'DELETE', fileId, requestId: 'audit-delete-1', tokenId: null },
     ]);
     // The trail of a deleted file stays queryable by its id.
-    expect((await events({ fileId })).map((e) => e.action)).toEqual(['DELETE', 'DOWNLOAD', 'RENDER', 'RENDER', 'READ', 'UPLOAD', 'UPLOAD']);
+    expect((await events({ fileId })).map((e) => e.action)).toEqual(['DELETE', 'DOWNLOAD', 'DOWNLOAD', 'RENDER', 'RENDER', 'READ', 'UPLOAD', 'UPLOAD']);
   });
 });
 
@@ -220,7 +226,7 @@ describe('auditEvents', () => {
     expect(await events({ userName: 'local' })).toEqual(all);
     expect(await events({ userName: 'nobody' })).toEqual([]);
     const downloads = await events({ action: 'DOWNLOAD' });
-    expect(downloads.length).toBe(5); // download, 3 ZIP entries, bulk data
+    expect(downloads.length).toBe(6); // 2 downloads, 3 ZIP entries, bulk data
     expect(downloads.every((e) => e.action === 'DOWNLOAD')).toBe(true);
     expect(downloads).toEqual(all.filter((e) => e.action === 'DOWNLOAD'));
     const target = all.find((e) => e.requestId === 'audit-zip-1')!;
