@@ -134,6 +134,13 @@ export class ArchiveError extends AppError {
   }
 }
 
+/** The caller may not do this (e.g. a non-admin asking for the audit trail). */
+export class ForbiddenError extends AppError {
+  constructor(message = 'Forbidden') {
+    super('FORBIDDEN', message, 403);
+  }
+}
+
 /** A pagination cursor that this server did not issue for this ordering (or that is corrupt). */
 export class InvalidCursorError extends AppError {
   constructor(reason: string) {

@@ -1,6 +1,7 @@
 import type { Principal } from '../auth/principal.js';
 import type { ApiTokenRepository } from '../storage/api-tokens.js';
 import type { UrlSigner } from '../auth/url-signer.js';
+import type { AuditLog, RequestAudit } from '../storage/audit-log.js';
 import type { DicomFileRepository } from '../storage/dicom-files.js';
 import type { DicomIngest } from '../storage/dicom-ingest.js';
 import type { HeaderCache } from '../storage/header-cache.js';
@@ -25,6 +26,10 @@ export interface Context {
   readonly apiTokens: ApiTokenRepository;
   /** Who the request acts as (authenticated by src/http before yoga runs). */
   readonly principal: Principal;
+  /** The audit trail (audit-events.ts lists it for admins). */
+  readonly auditLog: AuditLog;
+  /** This request's audit recorder: each (action, file) once per request. */
+  readonly audit: RequestAudit;
   /** Base of absolute URLs in answers (PUBLIC_URL, else the request's origin), no trailing slash. */
   readonly baseUrl: string;
   /** Signs companion URLs for the principal (signedUrl() in signed-url.ts). */

@@ -26,6 +26,8 @@ export interface CatalogDeletes {
 /** What a delete did, in global ids. */
 export interface DeleteSummary {
   readonly deletedIds: readonly string[];
+  /** Local ids (dicom_files.id) of the removed files (the audit trail's). */
+  readonly deletedFileIds: readonly string[];
   readonly deletedSeriesIds: readonly string[];
   readonly deletedStudyIds: readonly string[];
   readonly deletedPatientIds: readonly string[];
@@ -76,6 +78,7 @@ export class FileDeletions {
     for (const deleted of result.deletedFiles) events.publish('dicomFile:deleted', deleted);
     return {
       deletedIds: result.deletedFiles.map((f) => encodeGlobalID('DicomFile', f.id)),
+      deletedFileIds: result.deletedFiles.map((f) => f.id),
       deletedSeriesIds: result.deletedSeriesIds.map((n) => encodeGlobalID('Series', String(n))),
       deletedStudyIds: result.deletedStudyIds.map((n) => encodeGlobalID('Study', String(n))),
       deletedPatientIds: result.deletedPatientIds.map((n) => encodeGlobalID('Patient', String(n))),
@@ -173,7 +176,13 @@ for (const scope of scopes) {
       type: DeleteOutcome,
       description: scope.description,
       args: { id: t.arg.id({ required: true, description: `Global id of the ${scope.typename}.` }) },
-      resolve: (_root, { id }, ctx) => scope.run(ctx.deletions, id) ?? new NotFoundError(`No ${scope.what} with id ${String(id)}`),
+      resolve: (_root, { id }, ctx) => {
+        const summary = scope.run(ctx.deletions, id);
+        if (!summary) return new NotFoundError(`No ${scope.what} with id ${String(id)}`);
+        // After the commit (FileDeletions returns once it is done): one DELETE per removed file.
+        for (const fileId of summary.deletedFileIds) ctx.audit.record('DELETE', fileId);
+        return summary;
+      },
     }),
   );
 }

@@ -19,6 +19,7 @@ export const DicomFileRef = builder.objectRef<DicomFileRow>('DicomFile');
  */
 async function headerDatasets(file: DicomFileRow, ctx: Context): Promise<DicomDataset[]> {
   const header = await ctx.headers.get(file);
+  ctx.audit.record('READ', file.id);
   const sets: DicomDataset[] = [header.meta, header.dataset];
   if (file.hasPixelData && file.pixelDataVr) {
     const pixelData: DicomElement = { tag: '7FE00010', vr: file.pixelDataVr, values: [], length: file.pixelDataLength ?? 0 };

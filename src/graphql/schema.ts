@@ -15,5 +15,6 @@ import './dicom-json.js';
 import './download-urls.js';
 import './zip-urls.js';
 import './api-tokens.js';
+import './audit-events.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

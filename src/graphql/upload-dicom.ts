@@ -87,9 +87,10 @@ function inputOf(upload: FileUpload): UploadInput {
   return { filename: upload.filename, open: () => upload.createReadStream() };
 }
 
-/** Announces each new file once its row is committed (subscriptions.ts). */
+/** Announces each new file once its row is committed (subscriptions.ts); audits every stored file, duplicates too. */
 function publisher(ctx: Context) {
   return (outcome: UploadOutcome) => {
+    if (outcome.ok) ctx.audit.record('UPLOAD', outcome.result.file.id);
     if (outcome.ok && !outcome.result.duplicate) ctx.events.publish('dicomFile:added', outcome.result.file);
   };
 }

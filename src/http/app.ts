@@ -16,6 +16,7 @@ import { type PrincipalForSignedUrl, principalForSignedUrl } from '../auth/signe
 import { UrlSigner } from '../auth/url-signer.js';
 import { loadUrlSigningKey } from '../auth/url-signing-key.js';
 import { findSignedUrlOwner } from '../storage/signed-url-principal.js';
+import { AuditLog, type RequestAudit } from '../storage/audit-log.js';
 import { backfillCatalog } from '../storage/catalog-backfill.js';
 import { DicomFileRepository } from '../storage/dicom-files.js';
 import { DicomIngest } from '../storage/dicom-ingest.js';
@@ -41,12 +42,12 @@ import { RateLimiter } from './rate-limit.js';
 import { createLogger, type Logger, serializeError } from '../observability/logger.js';
 import { meterRenders, meterUploads } from '../observability/metered.js';
 import { Metrics } from '../observability/metrics.js';
-import { currentRequestContext, type RequestContext, runInRequestContext, startRequestContext } from '../observability/request-context.js';
+import { currentRequestContext, type RequestContext, requestContextOf, runInRequestContext, startRequestContext } from '../observability/request-context.js';
 import type { DestinationStream } from 'pino';
 
 export interface App {
   readonly server: Server;
-  /** Stops accepting connections, lets requests in flight finish, stops the render workers, closes the database. */
+  /** Stops accepting connections, lets requests in flight finish, stops the render workers, writes pending audit events, closes the database. */
   close(): Promise<void>;
   /** Render and PNG cache counters (tests, monitoring); no ids, names or patient data. */
   renderStats(): { pool: ReturnType<RenderPool['stats']>; cache: PngCacheStats };
@@ -67,6 +68,8 @@ export interface AppOptions {
   readonly logDestination?: DestinationStream;
   /** Who a verified signed URL acts as (default: the users and api_tokens tables, src/auth/signed-url-principal.ts). */
   readonly principalForSignedUrl?: PrincipalForSignedUrl;
+  /** Longest wait of an audit event in memory (default 250 ms; tests lengthen it). */
+  readonly auditFlushIntervalMs?: number;
 }
 
 
@@ -111,6 +114,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxZipRatio: config.maxZipRatio,
   });
   const events = createDicomEvents();
+  // Batched: one transaction per ~250 ms, not an fsync per request (audit-log.ts); close() flushes it.
+  const auditLog = new AuditLog(database.db, { logError, ...(options.auditFlushIntervalMs !== undefined ? { flushIntervalMs: options.auditFlushIntervalMs } : {}) });
   const cache = new PngCache(config.pngCacheBytes);
   const deletions = new FileDeletions({
     catalog: files.catalog,
@@ -127,7 +132,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
   meterUploads(uploads, metrics);
   const yoga = createGraphqlHandler(
-    { files, headers, ingest, uploads, events, deletions, apiTokens, maxFilesPerRequest: config.maxFilesPerRequest, urlSigner },
+    { files, headers, ingest, uploads, events, deletions, apiTokens, auditLog, maxFilesPerRequest: config.maxFilesPerRequest, urlSigner },
     {
       publicUrl: config.publicUrl,
       logError,
@@ -154,6 +159,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const cors = new CorsPolicy(config.corsOrigins);
   const rateLimiter = config.rateLimitPerMinute > 0 ? new RateLimiter({ perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst }) : undefined;
 
+  /** The audit recorder of a companion-route request: its principal (set in front()) and id. */
+  function routeAudit(req: IncomingMessage): RequestAudit {
+    const request = requestContextOf(req);
+    if (!request?.principal) throw new Error('request reached a route without a principal');
+    return auditLog.forRequest(request.principal, request.id);
+  }
+
   /** Open subscription streams (server-sent events): they never end by themselves, so close() ends them. */
   const eventStreams = new Set<ServerResponse>();
 
@@ -166,12 +178,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const method = req.method ?? 'GET';
     if (url.pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) return sendHealth(res);
     if (isPngPath(url.pathname) && (method === 'GET' || method === 'HEAD')) {
-      return handlePng(req, res, url, { files, blobs, pool, cache, maxRenderPixels: config.maxRenderPixels, urlExpiresAt: signedUrlExpiry.get(req) });
+      return handlePng(req, res, url, {
+        files,
+        blobs,
+        pool,
+        cache,
+        maxRenderPixels: config.maxRenderPixels,
+        urlExpiresAt: signedUrlExpiry.get(req),
+        audit: routeAudit(req),
+      });
     }
     if (method === 'GET' || method === 'HEAD') {
-      if (isDownloadPath(url.pathname)) return handleDownload(req, res, url, { files, blobs });
-      if (isBulkDataPath(url.pathname)) return handleBulkData(req, res, url, { files, blobs, headers });
-      if (isZipPath(url.pathname)) return handleZip(req, res, url, { files, blobs });
+      if (isDownloadPath(url.pathname)) return handleDownload(req, res, url, { files, blobs, audit: routeAudit(req) });
+      if (isBulkDataPath(url.pathname)) return handleBulkData(req, res, url, { files, blobs, headers, audit: routeAudit(req) });
+      if (isZipPath(url.pathname)) return handleZip(req, res, url, { files, blobs, audit: routeAudit(req) });
     }
     if (method === 'POST' && /^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
       if (url.pathname !== '/graphql') return sendJsonError(res, 404, 'NOT_FOUND', 'Not found');
@@ -365,6 +385,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       })
         .then(() => Promise.all([pool.close(), parsePool.close()]))
         .then(() => {
+          auditLog.close(); // the last events, before the database closes
           database.close();
         });
       return closing;

@@ -18,6 +18,7 @@ import { BINARY_VRS } from '../dicom/value.js';
 import { datasetSource, scanDicom } from '../dicom/scan.js';
 import { NotFoundError } from '../errors.js';
 import { BULKDATA_PATH_PATTERN } from '../graphql/file-urls.js';
+import type { RequestAudit } from '../storage/audit-log.js';
 import type { DicomFileRepository } from '../storage/dicom-files.js';
 import { withFileSource } from '../storage/file-byte-source.js';
 import type { HeaderCache } from '../storage/header-cache.js';
@@ -29,6 +30,8 @@ export interface BulkDataRouteDeps {
   readonly files: DicomFileRepository;
   readonly blobs: LocalBlobStore;
   readonly headers: HeaderCache;
+  /** This request's audit recorder: a DOWNLOAD per 200/304 answer to a GET. */
+  readonly audit: RequestAudit;
 }
 
 const WORD_SIZE: Readonly<Record<string, number>> = { OW: 2, OF: 4, OL: 4, OD: 8, OV: 8 };
@@ -54,11 +57,13 @@ export async function handleBulkData(req: IncomingMessage, res: ServerResponse, 
 
   const etag = `"${file.sha256.slice(0, 32)}-${path.join('.')}"`;
   if (etagMatches(req.headers['if-none-match'], etag)) {
+    if (req.method !== 'HEAD') deps.audit.record('DOWNLOAD', file.id);
     res.writeHead(304, { etag, 'cache-control': CACHE_CONTROL_DOWNLOAD });
     res.end();
     return;
   }
   const body = path.length === 1 && path[0] === '7FE00010' ? await pixelData(file, deps, noData) : await headerElement(file, path, deps, noData);
+  if (req.method !== 'HEAD') deps.audit.record('DOWNLOAD', file.id);
   res.writeHead(200, {
     'content-type': 'application/octet-stream',
     'content-length': String(body.length),

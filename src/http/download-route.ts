@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { NotFoundError } from '../errors.js';
 import { DOWNLOAD_PATH_PATTERN } from '../graphql/file-urls.js';
+import type { RequestAudit } from '../storage/audit-log.js';
 import type { DicomFileRepository } from '../storage/dicom-files.js';
 import type { LocalBlobStore } from '../storage/local-blob-store.js';
 import { contentDisposition, downloadName } from './content-disposition.js';
@@ -18,6 +19,8 @@ import { sendJsonError } from './json-response.js';
 export interface DownloadRouteDeps {
   readonly files: DicomFileRepository;
   readonly blobs: LocalBlobStore;
+  /** This request's audit recorder: a DOWNLOAD per 200/206/304 answer to a GET. */
+  readonly audit: RequestAudit;
 }
 
 export const CACHE_CONTROL_DOWNLOAD = 'private, no-cache';
@@ -73,6 +76,7 @@ export async function handleDownload(req: IncomingMessage, res: ServerResponse, 
       'x-content-type-options': 'nosniff',
     };
     if (etagMatches(req.headers['if-none-match'], etag)) {
+      if (req.method !== 'HEAD') deps.audit.record('DOWNLOAD', file.id);
       res.writeHead(304, common);
       res.end();
       return;
@@ -84,6 +88,7 @@ export async function handleDownload(req: IncomingMessage, res: ServerResponse, 
     }
     const start = range?.start ?? 0;
     const end = range?.end ?? size - 1;
+    if (req.method !== 'HEAD') deps.audit.record('DOWNLOAD', file.id);
     res.writeHead(range ? 206 : 200, {
       ...common,
       'content-type': 'application/dicom',

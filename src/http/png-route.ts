@@ -11,6 +11,7 @@ import { ImageTooLargeError, NoPixelDataError, NotFoundError } from '../errors.j
 import { checkPngArguments, type PngOptions, PNG_PATH_PATTERN, parsePngQuery } from '../graphql/png-url.js';
 import type { PngCache } from '../render/png-cache.js';
 import type { RenderPool } from '../render/render-pool.js';
+import type { RequestAudit } from '../storage/audit-log.js';
 import type { DicomFileRepository } from '../storage/dicom-files.js';
 import type { LocalBlobStore } from '../storage/local-blob-store.js';
 
@@ -23,6 +24,8 @@ export interface PngRouteDeps {
   readonly cache: PngCache;
   /** When the request's signed URL expires (unix ms): no cache may keep the answer longer. */
   readonly urlExpiresAt?: number;
+  /** This request's audit recorder: a RENDER per image served (200 or 304) to a GET. */
+  readonly audit: RequestAudit;
 }
 
 /**
@@ -83,6 +86,7 @@ export async function handlePng(req: IncomingMessage, res: ServerResponse, url: 
   const etag = `"${key}"`;
   const cacheHeaders = { etag, 'cache-control': pngCacheControl(immutable, deps.urlExpiresAt) };
   if (ifNoneMatch(req.headers['if-none-match'], etag)) {
+    if (req.method !== 'HEAD') deps.audit.record('RENDER', file.id);
     res.writeHead(304, cacheHeaders);
     res.end();
     return;
@@ -104,6 +108,7 @@ export async function handlePng(req: IncomingMessage, res: ServerResponse, url: 
   } finally {
     res.off('close', onClose);
   }
+  if (req.method !== 'HEAD') deps.audit.record('RENDER', file.id);
   res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length, ...cacheHeaders });
   res.end(req.method === 'HEAD' ? undefined : png);
 }

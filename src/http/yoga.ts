@@ -9,7 +9,7 @@ import { schema } from '../graphql/schema.js';
 import type { Metrics } from '../observability/metrics.js';
 import { requestContextOf } from '../observability/request-context.js';
 
-export type Services = Omit<Context, 'baseUrl' | 'principal'>;
+export type Services = Omit<Context, 'baseUrl' | 'principal' | 'audit'>;
 
 export interface GraphqlLimits {
   /** 0 disables a limit. */
@@ -101,10 +101,12 @@ export function createGraphqlHandler(services: Services, options: GraphqlHandler
       operationTracking(options.metrics),
     ],
     context: ({ request, req }) => {
-      const principal = requestContextOf(req)?.principal;
+      const requestContext = requestContextOf(req);
+      const principal = requestContext?.principal;
       // src/http authenticates every request before yoga sees it; no principal is a wiring bug.
       if (!principal) throw new Error('request reached GraphQL without a principal');
-      return { ...services, principal, baseUrl: options.publicUrl ?? new URL(request.url).origin };
+      const audit = services.auditLog.forRequest(principal, requestContext?.id);
+      return { ...services, principal, audit, baseUrl: options.publicUrl ?? new URL(request.url).origin };
     },
     maskedErrors: {
       maskError(error, message, isDev) {

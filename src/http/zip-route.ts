@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { NotFoundError } from '../errors.js';
 import { ZIP_PATH_PATTERN } from '../graphql/file-urls.js';
+import type { RequestAudit } from '../storage/audit-log.js';
 import type { DicomFileRepository } from '../storage/dicom-files.js';
 import type { LocalBlobStore } from '../storage/local-blob-store.js';
 import type { DicomFileRow, SeriesRow } from '../storage/schema.js';
@@ -18,6 +19,8 @@ import { contentDisposition } from './content-disposition.js';
 export interface ZipRouteDeps {
   readonly files: DicomFileRepository;
   readonly blobs: LocalBlobStore;
+  /** This request's audit recorder: a DOWNLOAD per file of the archive, for a GET. */
+  readonly audit: RequestAudit;
 }
 
 export function isZipPath(pathname: string): boolean {
@@ -69,6 +72,7 @@ export async function handleZip(req: IncomingMessage, res: ServerResponse, url: 
   });
 
   const zip = zipStream(sources);
+  if (req.method !== 'HEAD') for (const f of rows) deps.audit.record('DOWNLOAD', f.id);
   res.writeHead(200, {
     'content-type': 'application/zip',
     'content-length': String(zip.length),

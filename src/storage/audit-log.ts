@@ -1,0 +1,190 @@
+/**
+ * The audit trail (table audit_events): who uploaded, read the header of, rendered, downloaded or
+ * deleted which file, when, with which token, in which request.
+ *
+ * Writes are batched: the database commits with synchronous=FULL (one fsync per commit), so an
+ * event per request written on its own would add an fsync to every read. `record()` only appends
+ * to memory; the events are written in ONE transaction when FLUSH_INTERVAL_MS has passed since
+ * the first pending one, when MAX_PENDING are pending, on `flush()` (list() flushes first: an
+ * admin sees every event recorded so far) and on `close()`. A killed process loses at most the
+ * events of the last interval. A failing write is logged and retried with the next flush (up to
+ * MAX_RETAINED events are kept; beyond that the oldest are dropped, and that is logged too).
+ *
+ * Listing is newest first, keyset-paged by (at, id) with catalog-query.ts's opaque cursors.
+ */
+import { and, count, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { type CatalogPage, keysetPage, type Ordering, type PageArgs } from './catalog-query.js';
+import type { Db } from './db.js';
+import { type AuditEventRow, auditEvents } from './schema.js';
+
+export const AUDIT_ACTIONS = ['UPLOAD', 'READ', 'RENDER', 'DOWNLOAD', 'DELETE'] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** Who acted: the request's principal (src/auth/principal.ts has these fields). */
+export interface AuditActor {
+  readonly userId: number;
+  readonly userName: string;
+  /** The API token's public id; null in local mode. */
+  readonly tokenId: string | null;
+}
+
+export interface AuditEventInput extends AuditActor {
+  readonly action: AuditAction;
+  /** dicom_files.id (the local id, not the GraphQL global id). */
+  readonly fileId: string;
+  /** The request's id (x-request-id). */
+  readonly requestId?: string | null;
+}
+
+export interface AuditFilter {
+  /** Exact user name as recorded. */
+  userName?: string | null;
+  /** dicom_files.id. */
+  fileId?: string | null;
+  action?: AuditAction | null;
+  /** Half-open: since ≤ at < until. */
+  since?: Date | null;
+  until?: Date | null;
+}
+
+export interface AuditLogOptions {
+  /** Where failed writes are reported (the app's logError). */
+  readonly logError: (err: unknown) => void;
+  /** Longest time an event waits in memory (default 250 ms). */
+  readonly flushIntervalMs?: number;
+  /** Pending events that trigger a write at once (default 500). */
+  readonly maxPending?: number;
+  /** Events kept while writes fail (default 50 × maxPending); the oldest beyond are dropped. */
+  readonly maxRetained?: number;
+  /** The clock (tests). */
+  readonly now?: () => Date;
+}
+
+export const FLUSH_INTERVAL_MS = 250;
+export const MAX_PENDING = 500;
+
+/** Rows per INSERT statement: 500 × 7 parameters stays far below SQLite's variable limit. */
+const ROWS_PER_STATEMENT = 500;
+
+/** Newest first: (at, id) descending; id makes every position unique. */
+export const AUDIT_ORDERING: Ordering = {
+  name: 'AuditEvent.at',
+  parts: [{ key: 'at', column: auditEvents.at, kind: 'time' }],
+  nullable: false,
+  id: { key: 'id', column: auditEvents.id, kind: 'int' },
+};
+
+/** One request's view of the log: each (action, file) is recorded once per request. */
+export interface RequestAudit {
+  record(action: AuditAction, fileId: string): void;
+}
+
+export class AuditLog {
+  private pending: (typeof auditEvents.$inferInsert)[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly flushIntervalMs: number;
+  private readonly maxPending: number;
+  private readonly maxRetained: number;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: AuditLogOptions,
+  ) {
+    this.flushIntervalMs = options.flushIntervalMs ?? FLUSH_INTERVAL_MS;
+    this.maxPending = options.maxPending ?? MAX_PENDING;
+    this.maxRetained = Math.max(this.maxPending, options.maxRetained ?? 50 * this.maxPending);
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Appends one event (timestamped now); written within flushIntervalMs. */
+  record(event: AuditEventInput): void {
+    this.pending.push({
+      at: this.now(),
+      userRef: event.userId,
+      userName: event.userName,
+      tokenId: event.tokenId,
+      action: event.action,
+      fileId: event.fileId,
+      requestId: event.requestId ?? null,
+    });
+    if (this.closed) {
+      // After close (a request finishing during shutdown): written now, nothing is left behind.
+      this.flush();
+      return;
+    }
+    if (this.pending.length >= this.maxPending) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.flushIntervalMs).unref();
+  }
+
+  /** A recorder for one request: repeated (action, file) pairs are recorded once. */
+  forRequest(actor: AuditActor, requestId: string | null | undefined): RequestAudit {
+    const seen = new Set<string>();
+    return {
+      record: (action, fileId) => {
+        const key = `${action}\u0000${fileId}`;
+        if (seen.has(key)) return;
+        seen.add(key);
+        this.record({ userId: actor.userId, userName: actor.userName, tokenId: actor.tokenId, action, fileId, requestId });
+      },
+    };
+  }
+
+  /** Events recorded but not yet written. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  /** Writes every pending event in one transaction; never throws (failures go to logError and are retried). */
+  flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      this.db.transaction((tx) => {
+        for (let i = 0; i < batch.length; i += ROWS_PER_STATEMENT) {
+          tx.insert(auditEvents).values(batch.slice(i, i + ROWS_PER_STATEMENT)).run();
+        }
+      });
+    } catch (err) {
+      this.options.logError(new Error(`audit log: writing ${batch.length} event(s) failed: ${String(err)}`, { cause: err }));
+      this.pending = batch.concat(this.pending);
+      const excess = this.pending.length - this.maxRetained;
+      if (excess > 0) {
+        this.pending.splice(0, excess);
+        this.options.logError(new Error(`audit log: dropped the ${excess} oldest unwritten event(s)`));
+      }
+      if (!this.closed) this.timer = setTimeout(() => this.flush(), this.flushIntervalMs).unref();
+    }
+  }
+
+  /** Writes what is pending and stops the timer; later records are written at once. */
+  close(): void {
+    this.closed = true;
+    this.flush();
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  /** Events matching `filter`, newest first, keyset-paged (InvalidCursorError, InvalidArgumentError). */
+  list(filter: AuditFilter, page: PageArgs): CatalogPage<AuditEventRow> {
+    this.flush();
+    const conditions: SQL[] = [];
+    if (filter.userName != null) conditions.push(eq(auditEvents.userName, filter.userName));
+    if (filter.fileId != null) conditions.push(eq(auditEvents.fileId, filter.fileId));
+    if (filter.action != null) conditions.push(eq(auditEvents.action, filter.action));
+    if (filter.since != null) conditions.push(gte(auditEvents.at, filter.since));
+    if (filter.until != null) conditions.push(lt(auditEvents.at, filter.until));
+    return keysetPage<AuditEventRow>(this.db, auditEvents, conditions, AUDIT_ORDERING, 'DESC', page, () => {
+      const [row] = this.db.select({ n: count() }).from(auditEvents).where(and(...conditions)).all();
+      return row?.n ?? 0;
+    });
+  }
+}
