@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { processRequest } from 'graphql-upload-ts';
 import type { Config } from '../config.js';
-import { LOCAL_PRINCIPAL } from '../auth/principal.js';
+import { LOCAL_PRINCIPAL, type Principal } from '../auth/principal.js';
 import { backfillCatalog } from '../storage/catalog-backfill.js';
 import { DicomFileRepository } from '../storage/dicom-files.js';
 import { DicomIngest } from '../storage/dicom-ingest.js';
@@ -29,13 +29,19 @@ import { handleBulkData, isBulkDataPath } from './bulkdata-route.js';
 import { handleDownload, isDownloadPath } from './download-route.js';
 import { handlePng, isPngPath, renderingKeyPrefix } from './png-route.js';
 import { handleZip, isZipPath } from './zip-route.js';
-import { createGraphqlHandler } from './yoga.js';
+import { createGraphqlHandler, type Services } from './yoga.js';
 import { CorsPolicy } from './cors.js';
 import { RateLimiter } from './rate-limit.js';
 import { createLogger, type Logger, serializeError } from '../observability/logger.js';
 import { meterRenders, meterUploads } from '../observability/metered.js';
 import { Metrics } from '../observability/metrics.js';
-import { currentRequestContext, type RequestContext, runInRequestContext, startRequestContext } from '../observability/request-context.js';
+import {
+  currentRequestContext,
+  type RequestContext,
+  requestContextOf,
+  runInRequestContext,
+  startRequestContext,
+} from '../observability/request-context.js';
 import type { DestinationStream } from 'pino';
 
 export interface App {
@@ -92,23 +98,27 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const events = createDicomEvents();
   const cache = new PngCache(config.pngCacheBytes);
-  const deletions = new FileDeletions({
-    catalog: files.catalog,
-    files,
-    blobs,
-    headers,
-    events,
-    evictRenderings: (sha256) => cache.evict(renderingKeyPrefix(sha256)),
-  });
+  const deletionDeps = { files, blobs, headers, events, evictRenderings: (sha256: string) => cache.evict(renderingKeyPrefix(sha256)) };
+  /** A request's services, scoped to its principal's user: it sees, stores and deletes that user's files only. */
+  const servicesFor = (principal: Principal): Services => {
+    const owned = files.forOwner(principal.userId);
+    return {
+      files: owned,
+      headers,
+      ingest: ingest.forOwner(principal.userId),
+      uploads: uploads.forOwner(principal.userId),
+      events,
+      deletions: new FileDeletions({ ...deletionDeps, catalog: owned.catalog }),
+      maxFilesPerRequest: config.maxFilesPerRequest,
+    };
+  };
   // Read at scrape time: the pool is created below.
   const metrics = new Metrics(
     () => ({ pool: pool.stats(), cache: cache.stats() }),
     () => headers.stats(),
   );
   meterUploads(uploads, metrics);
-  const yoga = createGraphqlHandler(
-    { files, headers, ingest, uploads, events, deletions, maxFilesPerRequest: config.maxFilesPerRequest },
-    {
+  const yoga = createGraphqlHandler(servicesFor, {
       publicUrl: config.publicUrl,
       logError,
       metrics,
@@ -120,8 +130,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         maxDirectives: config.graphqlMaxDirectives,
         fieldSuggestions: config.graphqlFieldSuggestions,
       },
-    },
-  );
+  });
   const pool = new RenderPool({
     workers: config.renderWorkers,
     timeoutMs: config.renderTimeoutMs,
@@ -145,13 +154,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     }
     const method = req.method ?? 'GET';
     if (url.pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) return sendHealth(res);
+    /** The caller's files only (the principal front() set): another user's id answers 404 like a missing one. */
+    const owned = () => {
+      const principal = requestContextOf(req)?.principal;
+      if (!principal) throw new Error('request reached a file route without a principal');
+      return files.forOwner(principal.userId);
+    };
     if (isPngPath(url.pathname) && (method === 'GET' || method === 'HEAD')) {
-      return handlePng(req, res, url, { files, blobs, pool, cache, maxRenderPixels: config.maxRenderPixels });
+      return handlePng(req, res, url, { files: owned(), blobs, pool, cache, maxRenderPixels: config.maxRenderPixels });
     }
     if (method === 'GET' || method === 'HEAD') {
-      if (isDownloadPath(url.pathname)) return handleDownload(req, res, url, { files, blobs });
-      if (isBulkDataPath(url.pathname)) return handleBulkData(req, res, url, { files, blobs, headers });
-      if (isZipPath(url.pathname)) return handleZip(req, res, url, { files, blobs });
+      if (isDownloadPath(url.pathname)) return handleDownload(req, res, url, { files: owned(), blobs });
+      if (isBulkDataPath(url.pathname)) return handleBulkData(req, res, url, { files: owned(), blobs, headers });
+      if (isZipPath(url.pathname)) return handleZip(req, res, url, { files: owned(), blobs });
     }
     if (method === 'POST' && /^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
       if (url.pathname !== '/graphql') return sendJsonError(res, 404, 'NOT_FOUND', 'Not found');

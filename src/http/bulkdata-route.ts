@@ -18,7 +18,7 @@ import { BINARY_VRS } from '../dicom/value.js';
 import { datasetSource, scanDicom } from '../dicom/scan.js';
 import { NotFoundError } from '../errors.js';
 import { BULKDATA_PATH_PATTERN } from '../graphql/file-urls.js';
-import type { DicomFileRepository } from '../storage/dicom-files.js';
+import type { OwnerFileRepository } from '../storage/dicom-files.js';
 import { withFileSource } from '../storage/file-byte-source.js';
 import type { HeaderCache } from '../storage/header-cache.js';
 import type { LocalBlobStore } from '../storage/local-blob-store.js';
@@ -26,7 +26,8 @@ import type { DicomFileRow } from '../storage/schema.js';
 import { CACHE_CONTROL_DOWNLOAD, etagMatches } from './download-route.js';
 
 export interface BulkDataRouteDeps {
-  readonly files: DicomFileRepository;
+  /** The caller's files (another user's id is not found). */
+  readonly files: OwnerFileRepository;
   readonly blobs: LocalBlobStore;
   readonly headers: HeaderCache;
 }

@@ -10,13 +10,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { NotFoundError } from '../errors.js';
 import { DOWNLOAD_PATH_PATTERN } from '../graphql/file-urls.js';
-import type { DicomFileRepository } from '../storage/dicom-files.js';
+import type { OwnerFileRepository } from '../storage/dicom-files.js';
 import type { LocalBlobStore } from '../storage/local-blob-store.js';
 import { contentDisposition, downloadName } from './content-disposition.js';
 import { sendJsonError } from './json-response.js';
 
 export interface DownloadRouteDeps {
-  readonly files: DicomFileRepository;
+  /** The caller's files (another user's id is not found). */
+  readonly files: OwnerFileRepository;
   readonly blobs: LocalBlobStore;
 }
 
