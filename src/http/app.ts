@@ -35,13 +35,7 @@ import { RateLimiter } from './rate-limit.js';
 import { createLogger, type Logger, serializeError } from '../observability/logger.js';
 import { meterRenders, meterUploads } from '../observability/metered.js';
 import { Metrics } from '../observability/metrics.js';
-import {
-  currentRequestContext,
-  type RequestContext,
-  requestContextOf,
-  runInRequestContext,
-  startRequestContext,
-} from '../observability/request-context.js';
+import { currentRequestContext, type RequestContext, requestContextOf, runInRequestContext, startRequestContext } from '../observability/request-context.js';
 import type { DestinationStream } from 'pino';
 
 export interface App {
@@ -118,7 +112,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     () => headers.stats(),
   );
   meterUploads(uploads, metrics);
-  const yoga = createGraphqlHandler(servicesFor, {
+  const yoga = createGraphqlHandler(
+    servicesFor,
+    {
       publicUrl: config.publicUrl,
       logError,
       metrics,
@@ -130,7 +126,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         maxDirectives: config.graphqlMaxDirectives,
         fieldSuggestions: config.graphqlFieldSuggestions,
       },
-  });
+    },
+  );
   const pool = new RenderPool({
     workers: config.renderWorkers,
     timeoutMs: config.renderTimeoutMs,

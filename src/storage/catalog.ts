@@ -17,6 +17,7 @@
  *   catalog in the same transaction as its insert.
  *
  *   Reads (undefined: unknown id, or another owner's)
+ *     file(id: string) / fileBySha256(sha256): DicomFileRow | undefined
  *     patient(id: number): PatientRow | undefined           Patient/Study/Series ids are integers;
  *     study(id: number): StudyRow | undefined               GraphQL global ids are "Patient:<n>",
  *     series(id: number): SeriesRow | undefined             "Study:<n>", "Series:<n>" (base64, Relay)
@@ -51,8 +52,8 @@
  *
  * ── Identity and policies (README "Catalog") ──────────────────────────────────────────────────
  *
- * - Patient = (owner, PatientID, IssuerOfPatientID). Every distinct Patient's Name seen under it is kept
- *   (patient_names); `patientName` is the newest, `otherPatientNames` the rest,
+ * - Patient = (owner, PatientID, IssuerOfPatientID). Every distinct Patient's Name seen under
+ *   it is kept (patient_names); `patientName` is the newest, `otherPatientNames` the rest,
  *   `hasConflictingNames` says there is more than one. Files without PatientID go to an
  *   "unknown patient" of their own per Study Instance UID (never merged with a known patient).
  * - Study = (patient, StudyInstanceUID); Series = (study, SeriesInstanceUID): the same UID under
