@@ -917,8 +917,12 @@ export class CatalogMaintenance extends CatalogBase {
       problems.push(`file ${r.id} without SOP Instance UID is not current`);
     }
     for (const r of q(`SELECT f.id FROM dicom_files f JOIN series s ON s.id = f.series_ref JOIN studies t ON t.id = s.study_ref
-        WHERE f.study_ref <> t.id OR f.patient_ref <> t.patient_ref`)) {
-      problems.push(`file ${r.id}: refs disagree with its series`);
+        WHERE f.study_ref <> t.id OR f.patient_ref <> t.patient_ref OR f.owner_ref <> s.owner_ref OR s.owner_ref <> t.owner_ref`)) {
+      problems.push(`file ${r.id}: refs or owner disagree with its series`);
+    }
+    // Each owner's tree holds only that owner's rows.
+    for (const r of q(`SELECT t.id FROM studies t JOIN patients p ON p.id = t.patient_ref WHERE t.owner_ref <> p.owner_ref`)) {
+      problems.push(`study ${r.id}: owner disagrees with its patient`);
     }
     for (const r of q(`SELECT id FROM series s WHERE NOT EXISTS (SELECT 1 FROM dicom_files f WHERE f.series_ref = s.id)`)) {
       problems.push(`series ${r.id} has no files`);

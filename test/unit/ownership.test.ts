@@ -330,3 +330,16 @@ describe('startup check with several rows per blob', () => {
     expect([...report.rowsWithoutBlob].sort()).toEqual([mine.id, theirs.id].sort());
   });
 });
+
+describe('consistency check', () => {
+  it('reports a file placed in another owner’s tree', async () => {
+    const [f] = await aliceStudy(1);
+    expect(root.catalog.checkConsistency()).toEqual([]);
+    database.db.$client.prepare('UPDATE dicom_files SET owner_ref = ? WHERE id = ?').run(B, f!.id);
+    expect(root.catalog.checkConsistency()).toEqual([`file ${f!.id}: refs or owner disagree with its series`]);
+    database.db.$client.prepare('UPDATE dicom_files SET owner_ref = ? WHERE id = ?').run(A, f!.id);
+    database.db.$client.prepare('UPDATE studies SET owner_ref = ? WHERE id = ?').run(B, f!.studyRef);
+    expect(root.catalog.checkConsistency()).toEqual([`file ${f!.id}: refs or owner disagree with its series`, `study ${f!.studyRef}: owner disagrees with its patient`]);
+    database.db.$client.prepare('UPDATE studies SET owner_ref = ? WHERE id = ?').run(A, f!.studyRef);
+  });
+});
