@@ -6,7 +6,7 @@
  *    tables (what ingest would have produced, minus the per-file transactions), 0.5 % of the
  *    instances with a replaced older version, 1 % of the patients with a second name, a few
  *    unknown patients. The maintained counters are then checked against the rows
- *    (CatalogRepository.checkConsistency).
+ *    (CatalogMaintenance.checkConsistency).
  * 2. Runs typical listings through the real GraphQL schema in-process (graphql-js `execute`,
  *    resolvers → repository → SQLite), each many times with varying arguments, and prints
  *    p50/p95 per query, plus the SQLite query plan of every statement they ran.
@@ -23,7 +23,8 @@ import type { Context } from '../src/graphql/context.js';
 import { schema } from '../src/graphql/schema.js';
 import { openDatabase } from '../src/storage/db.js';
 import { DicomFileRepository } from '../src/storage/dicom-files.js';
-import { dicomFiles, patientNames, patients, series, studies } from '../src/storage/schema.js';
+import { LOCAL_PRINCIPAL } from '../src/auth/principal.js';
+import { dicomFiles, LOCAL_USER_ID, patientNames, patients, series, studies } from '../src/storage/schema.js';
 import { recordStatements } from '../test/helpers/sql-recorder.js';
 
 const TOTAL = Number(process.argv[2] ?? 1_000_000);
@@ -93,6 +94,9 @@ const database = openDatabase(dataDir);
 const { db } = database;
 db.$client.pragma('cache_size = -262144');
 const repo = new DicomFileRepository(db);
+/** Every row is the local user's (one owner's catalog of 10⁶ instances; listings seek by owner). */
+const OWNER = LOCAL_USER_ID;
+const owned = repo.forOwner(OWNER);
 
 const insertPatient = inserter(db, patients);
 const insertName = inserter(db, patientNames);
@@ -120,7 +124,7 @@ while (instances < TOTAL) {
   const patientIdText = unknown ? '' : `PID${String(pid).padStart(7, '0')}`;
   const birth = `${int(1930, 2020)}${String(int(1, 12)).padStart(2, '0')}${String(int(1, 28)).padStart(2, '0')}`;
   const sex = pick(['M', 'F', 'O']);
-  const patient = { id: pid, patientId: patientIdText, issuer: '', unknownScope: '', patientName: name, patientNameSort: name, birthDate: birth, sex, studyCount: 0, instanceCount: 0, firstUploadedAt: clock, lastUploadedAt: clock };
+  const patient = { id: pid, ownerRef: OWNER, patientId: patientIdText, issuer: '', unknownScope: '', patientName: name, patientNameSort: name, birthDate: birth, sex, studyCount: 0, instanceCount: 0, firstUploadedAt: clock, lastUploadedAt: clock };
   const names = new Map<string, number>();
   const patientStudies: Record<string, unknown>[] = [];
   const patientSeries: Record<string, unknown>[] = [];
@@ -139,6 +143,7 @@ while (instances < TOTAL) {
     const description = `${primary} ${pick(['HEAD', 'CHEST', 'ABDOMEN', 'PELVIS', 'SPINE', 'KNEE', 'BRAIN'])}`;
     const study = {
       id: stId,
+      ownerRef: OWNER,
       patientRef: pid,
       studyInstanceUid: studyUid,
       studyDate: date,
@@ -161,6 +166,7 @@ while (instances < TOTAL) {
       modalities.add(modality);
       const seriesUid = `${studyUid}.${k + 1}`;
       const se = {
+        ownerRef: OWNER,
         id: seId,
         studyRef: stId,
         seriesInstanceUid: seriesUid,
@@ -182,6 +188,7 @@ while (instances < TOTAL) {
           names.set(fileName, (names.get(fileName) ?? 0) + 1);
           newestName = fileName;
           patientFiles.push({
+            ownerRef: OWNER,
             id: randomUUID(),
             sha256: `${sop}.v${v}`.padEnd(64, '0'),
             filename: `IM${i}.dcm`,
@@ -269,7 +276,7 @@ const stopRecording = recordStatements(client, (sql, args) => {
   if (recording && !seen.has(sql)) seen.set(sql, args);
 });
 
-const context = { files: repo, baseUrl: 'http://bench.invalid' } as unknown as Context;
+const context = { files: owned, principal: LOCAL_PRINCIPAL, baseUrl: 'http://bench.invalid' } as unknown as Context;
 async function run(query: string, variables: Record<string, unknown>): Promise<Record<string, any>> {
   const result = await execute({ schema, document: parse(query), variableValues: variables, contextValue: context });
   if (result.errors) throw new Error(`${result.errors[0]!.message}\n${query}`);
@@ -422,12 +429,12 @@ const deleteMs: Record<'file' | 'series' | 'study', number[]> = { file: [], seri
 for (let i = 0; i < 50; i++) {
   const { id } = client.prepare('SELECT id FROM dicom_files LIMIT 1 OFFSET ?').get(int(0, rows - 1000)) as { id: string };
   const t = performance.now();
-  repo.catalog.deleteFile(id);
+  owned.catalog.deleteFile(id);
   deleteMs.file.push(performance.now() - t);
 }
 for (const [kind, ids, del] of [
-  ['series', seriesIds, (id: number) => repo.catalog.deleteSeries(id)],
-  ['study', studyIds, (id: number) => repo.catalog.deleteStudy(id)],
+  ['series', seriesIds, (id: number) => owned.catalog.deleteSeries(id)],
+  ['study', studyIds, (id: number) => owned.catalog.deleteStudy(id)],
 ] as const) {
   for (let i = 0; i < 10; i++) {
     const t = performance.now();

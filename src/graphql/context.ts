@@ -2,20 +2,23 @@ import type { Principal } from '../auth/principal.js';
 import type { ApiTokenRepository } from '../storage/api-tokens.js';
 import type { UrlSigner } from '../auth/url-signer.js';
 import type { AuditLog, RequestAudit } from '../storage/audit-log.js';
-import type { DicomFileRepository } from '../storage/dicom-files.js';
-import type { DicomIngest } from '../storage/dicom-ingest.js';
+import type { OwnerFileRepository } from '../storage/dicom-files.js';
+import type { OwnerDicomIngest } from '../storage/dicom-ingest.js';
 import type { HeaderCache } from '../storage/header-cache.js';
-import type { UploadIngest } from '../storage/zip-ingest.js';
+import type { OwnerUploadIngest } from '../storage/zip-ingest.js';
 import type { FileDeletions } from './delete-mutations.js';
 import type { DicomEvents } from './subscriptions.js';
 
-/** What every resolver gets; built per request by src/http. */
+/**
+ * What every resolver gets; built per request by src/http. Files, catalog, ingest, uploads and
+ * deletions are scoped to `principal.userId`: they see, store and delete that user's files only.
+ */
 export interface Context {
-  readonly files: DicomFileRepository;
+  readonly files: OwnerFileRepository;
   readonly headers: HeaderCache;
-  readonly ingest: DicomIngest;
+  readonly ingest: OwnerDicomIngest;
   /** Uploads as sent: a DICOM file, or a ZIP archive unpacked entry by entry. */
-  readonly uploads: UploadIngest;
+  readonly uploads: OwnerUploadIngest;
   /** MAX_FILES_PER_REQUEST: multipart files and ZIP entries one request may store. */
   readonly maxFilesPerRequest: number;
   /** Live updates (published after commits; subscriptions.ts). */

@@ -4,6 +4,10 @@
  * no row references any more; only after that commit are those blobs removed, the parsed-header
  * and PNG caches forgotten, and `dicomFileDeleted` published. A removed id answers null (GraphQL)
  * and 404 (routes) from then on.
+ *
+ * A FileDeletions is made per request around the caller's catalog (deletes reach only the
+ * caller's rows: another user's id is NOT_FOUND like a missing one), while a blob is removed only
+ * when no row of any user names it any more.
  */
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { NotFoundError } from '../errors.js';
@@ -15,7 +19,7 @@ import { builder } from './builder.js';
 import { ErrorInterface } from './error-types.js';
 import type { DicomEvents } from './subscriptions.js';
 
-/** The catalog repository's delete API (src/storage/catalog.ts). */
+/** The delete API of one owner's catalog repository (src/storage/catalog.ts). */
 export interface CatalogDeletes {
   deleteFile(fileId: string): CatalogDeleteResult | undefined;
   deleteSeries(seriesId: number): CatalogDeleteResult | undefined;
@@ -36,8 +40,10 @@ export interface DeleteSummary {
 }
 
 export interface FileDeletionsDeps {
+  /** The caller's catalog (DicomFileRepository.forOwner(userId).catalog). */
   readonly catalog: CatalogDeletes;
-  readonly files: DicomFileRepository;
+  /** The root repository: whether any owner's row still names a blob. */
+  readonly files: Pick<DicomFileRepository, 'isBlobReferenced'>;
   readonly blobs: BlobStore;
   readonly headers: HeaderCache;
   readonly events: DicomEvents;
@@ -73,7 +79,7 @@ export class FileDeletions {
       headers.evict(sha256);
       evictRenderings(sha256);
       // Asked again right before the unlink: an upload of the same bytes may have landed since.
-      if (blobs.removeUnreferenced(sha256, () => files.findBySha256(sha256) !== undefined)) removedBlobs++;
+      if (blobs.removeUnreferenced(sha256, () => files.isBlobReferenced(sha256))) removedBlobs++;
     }
     for (const deleted of result.deletedFiles) events.publish('dicomFile:deleted', deleted);
     return {

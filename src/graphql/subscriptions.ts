@@ -3,6 +3,7 @@
  * events (POST or GET /graphql with `accept: text/event-stream`). Events are published by the
  * upload and delete mutations after the database commit, so a subscriber that reacts by querying
  * sees the change. The pub/sub is in-process (one per app): subscribers of this server only.
+ * Events carry the file's owner and reach only subscribers acting as that user (ctx.principal).
  */
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createPubSub, filter, pipe } from 'graphql-yoga';
@@ -26,6 +27,7 @@ export function createDicomEvents() {
 export function deletedFile(row: DicomFileRow): DeletedDicomFile {
   return {
     id: row.id,
+    ownerRef: row.ownerRef,
     sha256: row.sha256,
     filename: row.filename,
     sopInstanceUid: row.sopInstanceUid,
@@ -58,7 +60,7 @@ builder.subscriptionField('dicomFileAdded', (t) =>
     subscribe: (_root, { studyInstanceUid }, ctx) =>
       pipe(
         ctx.events.subscribe('dicomFile:added'),
-        filter((file: DicomFileRow) => !studyInstanceUid || file.studyInstanceUid === studyInstanceUid),
+        filter((file: DicomFileRow) => file.ownerRef === ctx.principal.userId && (!studyInstanceUid || file.studyInstanceUid === studyInstanceUid)),
       ),
     resolve: (file) => file,
   }),
@@ -72,7 +74,7 @@ builder.subscriptionField('dicomFileDeleted', (t) =>
     subscribe: (_root, { studyInstanceUid }, ctx) =>
       pipe(
         ctx.events.subscribe('dicomFile:deleted'),
-        filter((file: DeletedDicomFile) => !studyInstanceUid || file.studyInstanceUid === studyInstanceUid),
+        filter((file: DeletedDicomFile) => file.ownerRef === ctx.principal.userId && (!studyInstanceUid || file.studyInstanceUid === studyInstanceUid)),
       ),
     resolve: (file) => file,
   }),

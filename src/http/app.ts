@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { processRequest } from 'graphql-upload-ts';
 import type { Config } from '../config.js';
 import { Authenticator, isAuthFailure } from '../auth/authenticator.js';
-import { LOCAL_PRINCIPAL } from '../auth/principal.js';
+import { LOCAL_PRINCIPAL, type Principal } from '../auth/principal.js';
 import { ApiTokenRepository } from '../storage/api-tokens.js';
 import { type PrincipalForSignedUrl, principalForSignedUrl } from '../auth/signed-url-principal.js';
 import { UrlSigner } from '../auth/url-signer.js';
@@ -36,7 +36,7 @@ import { handleBulkData, isBulkDataPath } from './bulkdata-route.js';
 import { handleDownload, isDownloadPath } from './download-route.js';
 import { handlePng, isPngPath, renderingKeyPrefix } from './png-route.js';
 import { handleZip, isZipPath } from './zip-route.js';
-import { createGraphqlHandler } from './yoga.js';
+import { createGraphqlHandler, type Services } from './yoga.js';
 import { CorsPolicy } from './cors.js';
 import { RateLimiter } from './rate-limit.js';
 import { createLogger, type Logger, serializeError } from '../observability/logger.js';
@@ -117,14 +117,23 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // Batched: one transaction per ~250 ms, not an fsync per request (audit-log.ts); close() flushes it.
   const auditLog = new AuditLog(database.db, { logError, ...(options.auditFlushIntervalMs !== undefined ? { flushIntervalMs: options.auditFlushIntervalMs } : {}) });
   const cache = new PngCache(config.pngCacheBytes);
-  const deletions = new FileDeletions({
-    catalog: files.catalog,
-    files,
-    blobs,
-    headers,
-    events,
-    evictRenderings: (sha256) => cache.evict(renderingKeyPrefix(sha256)),
-  });
+  const deletionDeps = { files, blobs, headers, events, evictRenderings: (sha256: string) => cache.evict(renderingKeyPrefix(sha256)) };
+  /** A request's services, scoped to its principal's user: it sees, stores and deletes that user's files only. */
+  const servicesFor = (principal: Principal): Services => {
+    const owned = files.forOwner(principal.userId);
+    return {
+      files: owned,
+      headers,
+      ingest: ingest.forOwner(principal.userId),
+      uploads: uploads.forOwner(principal.userId),
+      events,
+      deletions: new FileDeletions({ ...deletionDeps, catalog: owned.catalog }),
+      apiTokens,
+      auditLog,
+      urlSigner,
+      maxFilesPerRequest: config.maxFilesPerRequest,
+    };
+  };
   // Read at scrape time: the pool is created below.
   const metrics = new Metrics(
     () => ({ pool: pool.stats(), cache: cache.stats() }),
@@ -132,7 +141,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
   meterUploads(uploads, metrics);
   const yoga = createGraphqlHandler(
-    { files, headers, ingest, uploads, events, deletions, apiTokens, auditLog, maxFilesPerRequest: config.maxFilesPerRequest, urlSigner },
+    servicesFor,
     {
       publicUrl: config.publicUrl,
       logError,
@@ -177,9 +186,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     }
     const method = req.method ?? 'GET';
     if (url.pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) return sendHealth(res);
+    /** The caller's files only (the principal front() set): another user's id answers 404 like a missing one. */
+    const owned = () => {
+      const principal = requestContextOf(req)?.principal;
+      if (!principal) throw new Error('request reached a file route without a principal');
+      return files.forOwner(principal.userId);
+    };
     if (isPngPath(url.pathname) && (method === 'GET' || method === 'HEAD')) {
       return handlePng(req, res, url, {
-        files,
+        files: owned(),
         blobs,
         pool,
         cache,
@@ -189,9 +204,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       });
     }
     if (method === 'GET' || method === 'HEAD') {
-      if (isDownloadPath(url.pathname)) return handleDownload(req, res, url, { files, blobs, audit: routeAudit(req) });
-      if (isBulkDataPath(url.pathname)) return handleBulkData(req, res, url, { files, blobs, headers, audit: routeAudit(req) });
-      if (isZipPath(url.pathname)) return handleZip(req, res, url, { files, blobs, audit: routeAudit(req) });
+      if (isDownloadPath(url.pathname)) return handleDownload(req, res, url, { files: owned(), blobs, audit: routeAudit(req) });
+      if (isBulkDataPath(url.pathname)) return handleBulkData(req, res, url, { files: owned(), blobs, headers, audit: routeAudit(req) });
+      if (isZipPath(url.pathname)) return handleZip(req, res, url, { files: owned(), blobs, audit: routeAudit(req) });
     }
     if (method === 'POST' && /^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
       if (url.pathname !== '/graphql') return sendJsonError(res, 404, 'NOT_FOUND', 'Not found');

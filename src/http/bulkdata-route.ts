@@ -19,7 +19,7 @@ import { datasetSource, scanDicom } from '../dicom/scan.js';
 import { NotFoundError } from '../errors.js';
 import { BULKDATA_PATH_PATTERN } from '../graphql/file-urls.js';
 import type { RequestAudit } from '../storage/audit-log.js';
-import type { DicomFileRepository } from '../storage/dicom-files.js';
+import type { OwnerFileRepository } from '../storage/dicom-files.js';
 import { withFileSource } from '../storage/file-byte-source.js';
 import type { HeaderCache } from '../storage/header-cache.js';
 import type { LocalBlobStore } from '../storage/local-blob-store.js';
@@ -27,7 +27,8 @@ import type { DicomFileRow } from '../storage/schema.js';
 import { CACHE_CONTROL_DOWNLOAD, etagMatches } from './download-route.js';
 
 export interface BulkDataRouteDeps {
-  readonly files: DicomFileRepository;
+  /** The caller's files (another user's id is not found). */
+  readonly files: OwnerFileRepository;
   readonly blobs: LocalBlobStore;
   readonly headers: HeaderCache;
   /** This request's audit recorder: a DOWNLOAD per 200/304 answer to a GET. */

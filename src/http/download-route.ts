@@ -11,13 +11,14 @@ import { pipeline } from 'node:stream/promises';
 import { NotFoundError } from '../errors.js';
 import { DOWNLOAD_PATH_PATTERN } from '../graphql/file-urls.js';
 import type { RequestAudit } from '../storage/audit-log.js';
-import type { DicomFileRepository } from '../storage/dicom-files.js';
+import type { OwnerFileRepository } from '../storage/dicom-files.js';
 import type { LocalBlobStore } from '../storage/local-blob-store.js';
 import { contentDisposition, downloadName } from './content-disposition.js';
 import { sendJsonError } from './json-response.js';
 
 export interface DownloadRouteDeps {
-  readonly files: DicomFileRepository;
+  /** The caller's files (another user's id is not found). */
+  readonly files: OwnerFileRepository;
   readonly blobs: LocalBlobStore;
   /** This request's audit recorder: a DOWNLOAD per 200/206/304 answer to a GET. */
   readonly audit: RequestAudit;

@@ -12,13 +12,14 @@ import { checkPngArguments, type PngOptions, PNG_PATH_PATTERN, parsePngQuery } f
 import type { PngCache } from '../render/png-cache.js';
 import type { RenderPool } from '../render/render-pool.js';
 import type { RequestAudit } from '../storage/audit-log.js';
-import type { DicomFileRepository } from '../storage/dicom-files.js';
+import type { OwnerFileRepository } from '../storage/dicom-files.js';
 import type { LocalBlobStore } from '../storage/local-blob-store.js';
 
 export interface PngRouteDeps {
   /** Largest Rows × Columns × Frames rendered. */
   readonly maxRenderPixels: number;
-  readonly files: DicomFileRepository;
+  /** The caller's files (another user's id is not found). */
+  readonly files: OwnerFileRepository;
   readonly blobs: LocalBlobStore;
   readonly pool: RenderPool;
   readonly cache: PngCache;

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { GraphQLError, getOperationAST, type DocumentNode } from 'graphql';
 import { createYoga, maskError as defaultMaskError, type Plugin } from 'graphql-yoga';
+import type { Principal } from '../auth/principal.js';
 import { AppError } from '../errors.js';
 import type { Context } from '../graphql/context.js';
 import { schema } from '../graphql/schema.js';
@@ -10,6 +11,8 @@ import type { Metrics } from '../observability/metrics.js';
 import { requestContextOf } from '../observability/request-context.js';
 
 export type Services = Omit<Context, 'baseUrl' | 'principal' | 'audit'>;
+/** The services of one request, scoped to its principal's user (files, catalog, uploads, deletions). */
+export type ServicesFor = (principal: Principal) => Services;
 
 export interface GraphqlLimits {
   /** 0 disables a limit. */
@@ -75,7 +78,7 @@ function operationTracking(metrics: Metrics | undefined): Plugin<{ req?: Incomin
   };
 }
 
-export function createGraphqlHandler(services: Services, options: GraphqlHandlerOptions) {
+export function createGraphqlHandler(servicesFor: ServicesFor, options: GraphqlHandlerOptions) {
   const { limits, logError } = options;
   return createYoga<{ req?: IncomingMessage }, Context>({
     schema,
@@ -105,6 +108,7 @@ export function createGraphqlHandler(services: Services, options: GraphqlHandler
       const principal = requestContext?.principal;
       // src/http authenticates every request before yoga sees it; no principal is a wiring bug.
       if (!principal) throw new Error('request reached GraphQL without a principal');
+      const services = servicesFor(principal);
       const audit = services.auditLog.forRequest(principal, requestContext?.id);
       return { ...services, principal, audit, baseUrl: options.publicUrl ?? new URL(request.url).origin };
     },

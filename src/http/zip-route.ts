@@ -10,14 +10,15 @@ import { pipeline } from 'node:stream/promises';
 import { NotFoundError } from '../errors.js';
 import { ZIP_PATH_PATTERN } from '../graphql/file-urls.js';
 import type { RequestAudit } from '../storage/audit-log.js';
-import type { DicomFileRepository } from '../storage/dicom-files.js';
+import type { OwnerFileRepository } from '../storage/dicom-files.js';
 import type { LocalBlobStore } from '../storage/local-blob-store.js';
 import type { DicomFileRow, SeriesRow } from '../storage/schema.js';
 import { safeSegment, UniqueNames, type ZipSource, zipStream } from '../storage/zip-writer.js';
 import { contentDisposition } from './content-disposition.js';
 
 export interface ZipRouteDeps {
-  readonly files: DicomFileRepository;
+  /** The caller's files (another user's id is not found). */
+  readonly files: OwnerFileRepository;
   readonly blobs: LocalBlobStore;
   /** This request's audit recorder: a DOWNLOAD per file of the archive, for a GET. */
   readonly audit: RequestAudit;

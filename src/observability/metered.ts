@@ -5,8 +5,8 @@ import type { Metrics } from './metrics.js';
 
 export function meterUploads(uploads: UploadIngest, metrics: Metrics): void {
   const ingestUpload = uploads.ingestUpload.bind(uploads);
-  uploads.ingestUpload = (input, index, budget, single, onOutcome = () => {}) =>
-    ingestUpload(input, index, budget, single, (outcome: UploadOutcome) => {
+  uploads.ingestUpload = (owner, input, index, budget, single, onOutcome = () => {}) =>
+    ingestUpload(owner, input, index, budget, single, (outcome: UploadOutcome) => {
       if (outcome.ok) {
         metrics.uploads.inc({ result: outcome.result.duplicate ? 'duplicate' : 'stored' });
         metrics.uploadedBytes.inc(outcome.result.file.byteSize);

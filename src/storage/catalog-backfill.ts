@@ -4,13 +4,14 @@
  * Pixel Data only) to index the new attributes and place the file in the catalog. Rows go oldest
  * first, so the newest upload of an instance ends up its current version, as if uploaded today.
  * It runs once per row: a placed row is never selected again, so calling it at every start is
- * free once done.
+ * free once done. Rows keep their owner (owner_ref; rows from before accounts belong to the
+ * local user, the column's default) and are placed in that owner's catalog tree.
  */
 import { BufferByteSource } from '../dicom/byte-source.js';
 import { parseHeader } from '../dicom/header.js';
 import { summarizeInstance } from '../dicom/instance-summary.js';
 import type { BlobStore } from './blob-store.js';
-import type { CatalogRepository } from './catalog.js';
+import type { CatalogMaintenance } from './catalog.js';
 
 export interface BackfillReport {
   /** Rows placed in the catalog. */
@@ -20,7 +21,7 @@ export interface BackfillReport {
 }
 
 export async function backfillCatalog(
-  catalog: CatalogRepository,
+  catalog: Pick<CatalogMaintenance, 'uncataloguedFiles' | 'placeExisting'>,
   blobs: Pick<BlobStore, 'readPrefix'>,
   onUnreadable: (fileId: string, err: unknown) => void = () => {},
 ): Promise<BackfillReport> {

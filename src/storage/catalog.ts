@@ -3,14 +3,21 @@
  *
  * ── Repository API (for src/graphql/* and the delete mutations) ───────────────────────────────
  *
- *   ctx.files.catalog            a CatalogRepository over the same database as ctx.files
- *                                (DicomFileRepository builds it; nothing new to wire in createApp)
+ *   ctx.files.catalog            the CatalogRepository of ONE owner (the request's user):
+ *                                DicomFileRepository.forOwner(userId).catalog
  *
- *   Placement: DicomFileRepository.insertOrGetExisting(row) places every new file in the catalog
- *   in the same transaction as its insert (callers — uploadDicom, batch/ZIP uploads — change
- *   nothing; ingest already spreads summarizeInstance(), which now has the new attributes).
+ *   Ownership: every file has an owner (users.id), and so has every patient, study and series:
+ *   each owner has a catalog tree of their own (a patient identity is (owner, PatientID, Issuer,
+ *   …)). Every read, listing, count, cursor page and delete of a CatalogRepository is restricted
+ *   to its owner's rows, in the same statement (`WHERE id = ? AND owner_ref = ?`): another
+ *   owner's id behaves exactly like a missing one. Maintenance that spans owners (backfill,
+ *   counters, consistency) is CatalogMaintenance, reached only from the root repository.
  *
- *   Reads (undefined: unknown id)
+ *   Placement: OwnerFileRepository.insertOrGetExisting(row) places every new file in its owner's
+ *   catalog in the same transaction as its insert.
+ *
+ *   Reads (undefined: unknown id, or another owner's)
+ *     file(id: string) / fileBySha256(sha256): DicomFileRow | undefined
  *     patient(id: number): PatientRow | undefined           Patient/Study/Series ids are integers;
  *     study(id: number): StudyRow | undefined               GraphQL global ids are "Patient:<n>",
  *     series(id: number): SeriesRow | undefined             "Study:<n>", "Series:<n>" (base64, Relay)
@@ -33,25 +40,27 @@
  *   Series, studies and patients left without files are removed in the same transaction; counts,
  *   modalities and "newest non-empty" attributes of the survivors are recomputed from the index.
  *
- *   Maintenance
+ *   Maintenance (CatalogMaintenance: DicomFileRepository.catalog, the root; all owners)
  *     backfillCatalog(files.catalog, blobs, onUnreadable?)  (catalog-backfill.ts) indexes rows
  *        stored before the catalog existed (an upgraded install): createApp calls it once after
  *        opening the database (awaited, or in the background: placement is order-independent).
- *        It uses uncataloguedFiles(limit) and placeExisting(id, attributes).
+ *        It uses uncataloguedFiles(limit) and placeExisting(id, attributes) (each file goes to
+ *        its own owner's tree).
  *     checkConsistency(): string[]   derived vs maintained counters (tests); [] when consistent.
  *     repairCounters()                recomputes them all from the rows (startup check, repair.ts).
  *     transaction(fn)                 one BEGIN IMMEDIATE transaction (savepoint when nested).
  *
  * ── Identity and policies (README "Catalog") ──────────────────────────────────────────────────
  *
- * - Patient = (PatientID, IssuerOfPatientID). Every distinct Patient's Name seen under it is kept
- *   (patient_names); `patientName` is the newest, `otherPatientNames` the rest,
+ * - Patient = (owner, PatientID, IssuerOfPatientID). Every distinct Patient's Name seen under
+ *   it is kept (patient_names); `patientName` is the newest, `otherPatientNames` the rest,
  *   `hasConflictingNames` says there is more than one. Files without PatientID go to an
  *   "unknown patient" of their own per Study Instance UID (never merged with a known patient).
  * - Study = (patient, StudyInstanceUID); Series = (study, SeriesInstanceUID): the same UID under
  *   two patients gives two studies (as Orthanc keys instances by Patient/Study/Series/SOP UIDs).
  *   Files without the UID go to one study ('' UID) per patient, one series ('' UID) per study.
- * - Instance = (series, SOPInstanceUID). Identical bytes are stored once (sha256). Different bytes
+ * - Instance = (series, SOPInstanceUID). Identical bytes are stored once per owner (one row per
+ *   (owner, sha256); the content-addressed blob is shared by all owners). Different bytes
  *   with the same SOPInstanceUID are versions: the newest upload is current; counts and
  *   `instances` list current versions; every version keeps its id. A file without
  *   SOPInstanceUID is an instance of its own.
@@ -60,7 +69,7 @@
  *   insert, recomputed from the indexes for whatever a delete touched.
  */
 import { type AnyColumn, and, asc, count, desc, eq, inArray, isNotNull, type SQL, sql } from 'drizzle-orm';
-import { fileConditions, foldName, patientConditions, selectsWholeSeries, seriesConditions, studyConditions } from './catalog-filters.js';
+import { fileConditions, foldName, ownedBy, patientConditions, selectsWholeSeries, seriesConditions, studyConditions } from './catalog-filters.js';
 import {
   type CatalogPage,
   FILE_ORDERINGS,
@@ -97,6 +106,8 @@ export type { CatalogPage, FileFilter, FileOrder, PageArgs, PatientFilter, Patie
 /** What a delete tells of each removed file (enough for dicomFileDeleted events). */
 export interface DeletedFileRow {
   readonly id: string;
+  /** The user the file belonged to (subscriptions deliver the event to that user only). */
+  readonly ownerRef: number;
   readonly sha256: string;
   readonly filename: string;
   readonly sopInstanceUid: string | null;
@@ -107,7 +118,7 @@ export interface DeletedFileRow {
 export interface CatalogDeleteResult {
   /** Every dicom_files row removed (all versions in scope). */
   readonly deletedFiles: readonly DeletedFileRow[];
-  /** SHA-256 of blobs no row references any more: the caller removes them after the call. */
+  /** SHA-256 of blobs no row of ANY owner references any more: the caller removes them after the call. */
   readonly unreferencedBlobs: readonly string[];
   /** Catalog rows removed because nothing was left under them. */
   readonly deletedSeriesIds: readonly number[];
@@ -129,38 +140,31 @@ function key(value: string | null | undefined): string {
 
 const MODALITY_SEPARATOR = '\\';
 
-export class CatalogRepository {
-  constructor(private readonly db: Db) {}
+/**
+ * Placement and recomputation, shared by the owner-scoped repository and the maintenance API.
+ * Ids given to these helpers are trusted: the scoped callers looked them up in their owner's rows.
+ */
+abstract class CatalogBase {
+  constructor(protected readonly db: Db) {}
 
   /** Runs `fn` in one transaction (BEGIN IMMEDIATE; a savepoint when already inside one). */
   transaction<T>(fn: () => T): T {
     return this.db.$client.transaction(fn).immediate();
   }
 
+  protected seriesById(id: number): SeriesRow | undefined {
+    return this.db.select().from(series).where(eq(series.id, id)).get();
+  }
+
+  protected studyById(id: number): StudyRow | undefined {
+    return this.db.select().from(studies).where(eq(studies.id, id)).get();
+  }
+
   // ── placement ────────────────────────────────────────────────────────────────────────────
 
   /**
-   * Inserts a new file row and places it in the catalog (one transaction). Returns the stored
-   * row, or the existing one when the same bytes are already stored (nothing changes then).
-   */
-  insertFile(row: NewDicomFileRow): { file: DicomFileRow; duplicate: boolean } {
-    return this.transaction(() => {
-      const existing = this.db.select().from(dicomFiles).where(eq(dicomFiles.sha256, row.sha256)).get();
-      if (existing) return { file: existing, duplicate: true };
-      const uploadedAt = row.uploadedAt ?? new Date();
-      const { patientRef, studyRef, seriesRef } = this.place({ ...row, uploadedAt }, true);
-      const file = this.db
-        .insert(dicomFiles)
-        .values({ ...row, uploadedAt, patientRef, studyRef, seriesRef, isCurrent: true })
-        .returning()
-        .get();
-      return { file, duplicate: false };
-    });
-  }
-
-  /**
    * Finds or creates the patient, study and series of a file about to be inserted (or, for the
-   * backfill, just catalogued), updates their attributes and counters, and settles which version
+   * backfill, just catalogued) in `owner`'s tree, updates their attributes and counters, and settles which version
    * of the instance is current. Must run inside a transaction.
    *
    * `newest`: the file is the newest upload (ingest), so its non-empty values win and it becomes
@@ -168,7 +172,7 @@ export class CatalogRepository {
    * fills gaps of parents that have newer files, and only replaces an older current version;
    * `exact` is then false when a parent had newer files, and the caller recomputes the parents.
    */
-  private place(row: NewDicomFileRow & { uploadedAt: Date }, newest: boolean): Placement & { isCurrent: boolean; exact: boolean } {
+  protected place(row: NewDicomFileRow & { uploadedAt: Date }, owner: number, newest: boolean): Placement & { isCurrent: boolean; exact: boolean } {
     const at = row.uploadedAt;
     const patientId = key(row.patientId);
     const studyUid = key(row.studyInstanceUid);
@@ -185,12 +189,13 @@ export class CatalogRepository {
     let patient = this.db
       .select()
       .from(patients)
-      .where(and(eq(patients.patientId, patientId), eq(patients.issuer, issuer), eq(patients.unknownScope, unknownScope)))
+      .where(and(eq(patients.ownerRef, owner), eq(patients.patientId, patientId), eq(patients.issuer, issuer), eq(patients.unknownScope, unknownScope)))
       .get();
     if (!patient) {
       patient = this.db
         .insert(patients)
         .values({
+          ownerRef: owner,
           patientId,
           issuer,
           unknownScope,
@@ -237,6 +242,7 @@ export class CatalogRepository {
       study = this.db
         .insert(studies)
         .values({
+          ownerRef: owner,
           patientRef: patient.id,
           studyInstanceUid: studyUid,
           studyDate: row.studyDate ?? '',
@@ -278,6 +284,7 @@ export class CatalogRepository {
       seriesRow = this.db
         .insert(series)
         .values({
+          ownerRef: owner,
           studyRef: study.id,
           seriesInstanceUid: seriesUid,
           modality: row.modality ?? null,
@@ -331,7 +338,7 @@ export class CatalogRepository {
   }
 
   /** Rewrites a study's modalities from its series (sorted, distinct). */
-  private refreshModalities(studyId: number): void {
+  protected refreshModalities(studyId: number): void {
     const rows = this.db
       .selectDistinct({ modality: series.modality })
       .from(series)
@@ -343,209 +350,12 @@ export class CatalogRepository {
   }
 
   /**
-   * Places a row that is already stored but not yet in the catalog (the backfill after an
-   * upgrade), with its attributes updated from `attributes` (a fresh summary of its header).
-   * Upload times decide which version is current and which values the parents keep, so rows may
-   * be placed in any order, even while new uploads arrive.
-   */
-  placeExisting(fileId: string, attributes: Partial<NewDicomFileRow>): void {
-    this.transaction(() => {
-      const row = this.db.select().from(dicomFiles).where(eq(dicomFiles.id, fileId)).get();
-      if (!row || row.seriesRef !== null) return;
-      const merged = { ...row, ...attributes, id: row.id, sha256: row.sha256, uploadedAt: row.uploadedAt };
-      const { patientRef, studyRef, seriesRef, isCurrent, exact } = this.place(merged, false);
-      this.db
-        .update(dicomFiles)
-        .set({ ...attributes, id: row.id, sha256: row.sha256, uploadedAt: row.uploadedAt, patientRef, studyRef, seriesRef, isCurrent })
-        .where(eq(dicomFiles.id, fileId))
-        .run();
-      if (!exact) {
-        // A parent already had newer files: recompute its values from all of them.
-        this.refreshSeries(seriesRef);
-        this.refreshStudy(studyRef);
-        this.refreshPatient(patientRef);
-      }
-    });
-  }
-
-  /** Rows stored before the catalog existed (no series yet), oldest first. */
-  uncataloguedFiles(limit: number): DicomFileRow[] {
-    return this.db
-      .select()
-      .from(dicomFiles)
-      .where(sql`${dicomFiles.seriesRef} IS NULL`)
-      .orderBy(asc(dicomFiles.uploadedAt), asc(dicomFiles.id))
-      .limit(limit)
-      .all();
-  }
-
-  // ── reads ────────────────────────────────────────────────────────────────────────────────
-
-  patient(id: number): PatientRow | undefined {
-    return this.db.select().from(patients).where(eq(patients.id, id)).get();
-  }
-
-  study(id: number): StudyRow | undefined {
-    return this.db.select().from(studies).where(eq(studies.id, id)).get();
-  }
-
-  series(id: number): SeriesRow | undefined {
-    return this.db.select().from(series).where(eq(series.id, id)).get();
-  }
-
-  patientOfStudy(studyId: number): PatientRow | undefined {
-    const study = this.study(studyId);
-    return study ? this.patient(study.patientRef) : undefined;
-  }
-
-  /** Every distinct name the patient's files carry except `patientName`, sorted. */
-  otherPatientNames(patient: PatientRow): string[] {
-    return this.db
-      .select({ name: patientNames.name })
-      .from(patientNames)
-      .where(eq(patientNames.patientRef, patient.id))
-      .orderBy(asc(patientNames.name))
-      .all()
-      .map((r) => r.name)
-      .filter((name) => name !== patient.patientName);
-  }
-
-  patientNameCount(patientId: number): number {
-    return this.db.select({ n: count() }).from(patientNames).where(eq(patientNames.patientRef, patientId)).get()?.n ?? 0;
-  }
-
-  /** Every stored version of the file's instance (itself included), newest first. */
-  versionsOf(file: DicomFileRow): DicomFileRow[] {
-    if (!file.sopInstanceUid || file.seriesRef === null) return [file];
-    return this.db
-      .select()
-      .from(dicomFiles)
-      .where(and(eq(dicomFiles.sopInstanceUid, file.sopInstanceUid), eq(dicomFiles.seriesRef, file.seriesRef)))
-      .orderBy(desc(dicomFiles.uploadedAt), desc(dicomFiles.id))
-      .all();
-  }
-
-  /** Current versions of a series' instances, by Instance Number. */
-  currentFilesOfSeries(seriesId: number): DicomFileRow[] {
-    return this.db
-      .select()
-      .from(dicomFiles)
-      .where(and(eq(dicomFiles.seriesRef, seriesId), eq(dicomFiles.isCurrent, true)))
-      .orderBy(asc(dicomFiles.instanceNumber), asc(dicomFiles.id))
-      .all();
-  }
-
-  /** Current versions of a study's instances, series by series. */
-  currentFilesOfStudy(studyId: number): DicomFileRow[] {
-    const seriesIds = this.db
-      .select({ id: series.id })
-      .from(series)
-      .where(eq(series.studyRef, studyId))
-      .orderBy(asc(series.seriesNumber), asc(series.id))
-      .all();
-    return seriesIds.flatMap((s) => this.currentFilesOfSeries(s.id));
-  }
-
-  listPatients(filter: PatientFilter, order: PatientOrder, page: PageArgs): CatalogPage<PatientRow> {
-    const conditions = patientConditions(filter);
-    return keysetPage(this.db, patients, conditions, PATIENT_ORDERINGS[order.field], order.direction, page, () => this.countRows(patients, conditions));
-  }
-
-  /** Studies matching `filter`; with `patientId`, that patient's only. */
-  listStudies(filter: StudyFilter, order: StudyOrder, page: PageArgs, scope?: { patientId: number }): CatalogPage<StudyRow> {
-    const conditions = studyConditions(filter);
-    if (scope) conditions.push(eq(studies.patientRef, scope.patientId));
-    const total = () => (scope && conditions.length === 1 ? (this.patient(scope.patientId)?.studyCount ?? 0) : this.countRows(studies, conditions));
-    return keysetPage(this.db, studies, conditions, STUDY_ORDERINGS[order.field], order.direction, page, total);
-  }
-
-  /** Series matching `filter`; with `studyId`, that study's only. */
-  listSeries(filter: SeriesFilter, order: SeriesOrder, page: PageArgs, scope?: { studyId: number }): CatalogPage<SeriesRow> {
-    const conditions = seriesConditions(filter);
-    if (scope) conditions.push(eq(series.studyRef, scope.studyId));
-    const total = () => (scope && conditions.length === 1 ? (this.study(scope.studyId)?.seriesCount ?? 0) : this.countRows(series, conditions));
-    return keysetPage(this.db, series, conditions, SERIES_ORDERINGS[order.field], order.direction, page, total);
-  }
-
-  /** Files matching `filter` (current versions unless includeAllVersions); with `seriesId`, that series' only. */
-  listFiles(filter: FileFilter, order: FileOrder, page: PageArgs, scope?: { seriesId: number }): CatalogPage<DicomFileRow> {
-    const conditions = fileConditions(filter, (table, where, limit) => this.parentIds(table, where, limit));
-    if (scope) conditions.push(eq(dicomFiles.seriesRef, scope.seriesId));
-    return keysetPage(this.db, dicomFiles, conditions, FILE_ORDERINGS[order.field], order.direction, page, () => this.countFiles(filter, conditions, scope));
-  }
-
-  /** Ids of the rows of `table` matching `where`; undefined when more than `limit`. */
-  private parentIds(table: 'patients' | 'studies' | 'series', where: SQL[], limit: number): number[] | undefined {
-    const t = table === 'patients' ? patients : table === 'studies' ? studies : series;
-    const ids = this.db
-      .select({ id: t.id })
-      .from(t)
-      .where(and(...where))
-      .limit(limit + 1)
-      .all()
-      .map((r) => r.id);
-    return ids.length > limit ? undefined : ids;
-  }
-
-  private countRows(table: typeof studies | typeof series | typeof dicomFiles | typeof patients, conditions: SQL[]): number {
-    return this.db.select({ n: count() }).from(table).where(and(...conditions)).get()?.n ?? 0;
-  }
-
-  /**
-   * Current instances matching the filter. Counting 10⁶ index entries takes tens of
-   * milliseconds, so a filter that selects whole series is answered from the series counters.
-   */
-  private countFiles(filter: FileFilter, conditions: SQL[], scope?: { seriesId: number }): number {
-    if (!selectsWholeSeries(filter)) return this.countRows(dicomFiles, conditions);
-    if (scope) {
-      return conditions.length === 2 ? (this.series(scope.seriesId)?.instanceCount ?? 0) : this.countRows(dicomFiles, conditions);
-    }
-    const where = seriesConditions({ ...filter, modality: null, uploadedAt: null });
-    if (where.length === 0) {
-      return this.db.select({ n: sql<number>`coalesce(sum(${patients.instanceCount}), 0)` }).from(patients).get()?.n ?? 0;
-    }
-    return this.db.select({ n: sql<number>`coalesce(sum(${series.instanceCount}), 0)` }).from(series).where(and(...where)).get()?.n ?? 0;
-  }
-
-  // ── deletes ──────────────────────────────────────────────────────────────────────────────
-
-  deleteFile(fileId: string): CatalogDeleteResult | undefined {
-    return this.transaction(() => {
-      const file = this.db.select().from(dicomFiles).where(eq(dicomFiles.id, fileId)).get();
-      if (!file) return undefined;
-      return this.deleteRows(eq(dicomFiles.id, fileId), true);
-    });
-  }
-
-  deleteSeries(seriesId: number): CatalogDeleteResult | undefined {
-    return this.transaction(() => {
-      if (!this.series(seriesId)) return undefined;
-      return this.deleteRows(eq(dicomFiles.seriesRef, seriesId), false, { seriesIds: [seriesId] });
-    });
-  }
-
-  deleteStudy(studyId: number): CatalogDeleteResult | undefined {
-    return this.transaction(() => {
-      const study = this.study(studyId);
-      if (!study) return undefined;
-      return this.deleteRows(eq(dicomFiles.studyRef, studyId), false, { studyIds: [studyId], patientIds: [study.patientRef] });
-    });
-  }
-
-  deletePatient(patientId: number): CatalogDeleteResult | undefined {
-    return this.transaction(() => {
-      if (!this.patient(patientId)) return undefined;
-      return this.deleteRows(eq(dicomFiles.patientRef, patientId), false, { patientIds: [patientId] });
-    });
-  }
-
-  /**
    * Deletes the file rows matching `where` and repairs the catalog above them. `promote`: the
    * scope may leave other versions of a deleted current instance behind (single-file delete),
    * so the newest of them becomes current. `touched` names catalog rows that must be revisited
    * even if no file row pointed at them (an empty series or study left behind by an old bug).
    */
-  private deleteRows(
+  protected deleteRows(
     where: SQL,
     promote: boolean,
     touched: { seriesIds?: number[]; studyIds?: number[]; patientIds?: number[] } = {},
@@ -555,6 +365,7 @@ export class CatalogRepository {
       .where(where)
       .returning({
         id: dicomFiles.id,
+        ownerRef: dicomFiles.ownerRef,
         sha256: dicomFiles.sha256,
         patientName: dicomFiles.patientName,
         patientRef: dicomFiles.patientRef,
@@ -595,7 +406,7 @@ export class CatalogRepository {
     }
     const deletedSeriesIds: number[] = [];
     for (const id of seriesIds) {
-      const row = this.series(id);
+      const row = this.seriesById(id);
       if (!row) continue;
       studyIds.add(row.studyRef);
       if (this.refreshSeries(id)) continue;
@@ -604,7 +415,7 @@ export class CatalogRepository {
     }
     const deletedStudyIds: number[] = [];
     for (const id of studyIds) {
-      const row = this.study(id);
+      const row = this.studyById(id);
       if (!row) continue;
       patientIds.add(row.patientRef);
       if (this.refreshStudy(id)) continue;
@@ -634,6 +445,7 @@ export class CatalogRepository {
     return {
       deletedFiles: removed.map((r) => ({
         id: r.id,
+        ownerRef: r.ownerRef,
         sha256: r.sha256,
         filename: r.filename,
         sopInstanceUid: r.sopInstanceUid,
@@ -648,7 +460,7 @@ export class CatalogRepository {
   }
 
   /** After the current version of an instance is deleted, its newest remaining version becomes current. */
-  private promoteNewestVersion(seriesRef: number, sopInstanceUid: string): void {
+  protected promoteNewestVersion(seriesRef: number, sopInstanceUid: string): void {
     const sameInstance = and(eq(dicomFiles.seriesRef, seriesRef), eq(dicomFiles.sopInstanceUid, sopInstanceUid));
     const current = this.db.select({ id: dicomFiles.id }).from(dicomFiles).where(and(sameInstance, eq(dicomFiles.isCurrent, true))).get();
     if (current) return;
@@ -663,7 +475,7 @@ export class CatalogRepository {
   }
 
   /** The newest non-null value of `column` among the files matching `where`. */
-  private newest<T>(column: AnyColumn, where: SQL): T | null {
+  protected newest<T>(column: AnyColumn, where: SQL): T | null {
     const row = this.db
       .select({ v: sql<T>`${column}` })
       .from(dicomFiles)
@@ -675,13 +487,13 @@ export class CatalogRepository {
   }
 
   /** The latest upload time among the files matching `where` (an index seek with a ref index). */
-  private lastUpload(where: SQL): Date | null {
+  protected lastUpload(where: SQL): Date | null {
     const v = this.db.select({ v: sql<number | null>`max(${dicomFiles.uploadedAt})` }).from(dicomFiles).where(where).get()?.v;
     return v === null || v === undefined ? null : new Date(v);
   }
 
   /** Recomputes a series from its files; false when it has none left. */
-  private refreshSeries(id: number): boolean {
+  protected refreshSeries(id: number): boolean {
     const scope = eq(dicomFiles.seriesRef, id);
     const stats = this.db
       .select({
@@ -693,7 +505,7 @@ export class CatalogRepository {
       .where(scope)
       .get();
     if (!stats || stats.files === 0 || stats.last === null) return false;
-    const before = this.series(id);
+    const before = this.seriesById(id);
     const modality = this.newest<string>(dicomFiles.modality, scope);
     this.db
       .update(series)
@@ -712,7 +524,7 @@ export class CatalogRepository {
   }
 
   /** Recomputes a study from its series and files; false when it has no series left. */
-  private refreshStudy(id: number): boolean {
+  protected refreshStudy(id: number): boolean {
     const stats = this.db
       .select({ series: count(), instances: sql<number>`coalesce(sum(${series.instanceCount}), 0)` })
       .from(series)
@@ -740,7 +552,7 @@ export class CatalogRepository {
   }
 
   /** Recomputes a patient from its studies and files; false when it has no study left. */
-  private refreshPatient(id: number): boolean {
+  protected refreshPatient(id: number): boolean {
     const stats = this.db
       .select({ studies: count(), instances: sql<number>`coalesce(sum(${studies.instanceCount}), 0)` })
       .from(studies)
@@ -765,6 +577,285 @@ export class CatalogRepository {
       .run();
     return true;
   }
+}
+
+/**
+ * One owner's catalog: every read, listing, count, cursor page and delete sees only rows whose
+ * owner_ref is `owner`, and every file it inserts is `owner`'s. Another owner's id takes the same
+ * path as a missing one (the owner is part of the statement's WHERE, never a second query).
+ * Cheap to make (one per request): DicomFileRepository.forOwner(userId).catalog.
+ */
+export class CatalogRepository extends CatalogBase {
+  constructor(
+    db: Db,
+    /** users.id whose rows this repository sees. */
+    readonly owner: number,
+  ) {
+    super(db);
+  }
+
+  // ── placement ────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Inserts a new file row as the owner's and places it in the owner's catalog (one
+   * transaction). Returns the stored row, or the owner's existing one when the owner already
+   * stored the same bytes (nothing changes then). Another owner's copy of the bytes is not a
+   * duplicate: each owner gets a row of their own (the blob is shared).
+   */
+  insertFile(row: Omit<NewDicomFileRow, 'ownerRef'>): { file: DicomFileRow; duplicate: boolean } {
+    return this.transaction(() => {
+      const existing = this.fileBySha256(row.sha256);
+      if (existing) return { file: existing, duplicate: true };
+      const uploadedAt = row.uploadedAt ?? new Date();
+      const { patientRef, studyRef, seriesRef } = this.place({ ...row, ownerRef: this.owner, uploadedAt }, this.owner, true);
+      const file = this.db
+        .insert(dicomFiles)
+        .values({ ...row, ownerRef: this.owner, uploadedAt, patientRef, studyRef, seriesRef, isCurrent: true })
+        .returning()
+        .get();
+      return { file, duplicate: false };
+    });
+  }
+
+  // ── reads ────────────────────────────────────────────────────────────────────────────────
+
+  /** The owner's file with this id (dicom_files primary key + owner check). */
+  file(id: string): DicomFileRow | undefined {
+    return this.db.select().from(dicomFiles).where(and(eq(dicomFiles.id, id), eq(dicomFiles.ownerRef, this.owner))).get();
+  }
+
+  /** The owner's copy of these bytes (dicom_files_owner_sha256_unique). */
+  fileBySha256(sha256: string): DicomFileRow | undefined {
+    return this.db.select().from(dicomFiles).where(and(eq(dicomFiles.ownerRef, this.owner), eq(dicomFiles.sha256, sha256))).get();
+  }
+
+  patient(id: number): PatientRow | undefined {
+    return this.db.select().from(patients).where(and(eq(patients.id, id), eq(patients.ownerRef, this.owner))).get();
+  }
+
+  study(id: number): StudyRow | undefined {
+    return this.db.select().from(studies).where(and(eq(studies.id, id), eq(studies.ownerRef, this.owner))).get();
+  }
+
+  series(id: number): SeriesRow | undefined {
+    return this.db.select().from(series).where(and(eq(series.id, id), eq(series.ownerRef, this.owner))).get();
+  }
+
+  patientOfStudy(studyId: number): PatientRow | undefined {
+    const study = this.study(studyId);
+    return study ? this.patient(study.patientRef) : undefined;
+  }
+
+  /** Every distinct name the patient's files carry except `patientName`, sorted ([] for another owner's patient). */
+  otherPatientNames(patient: PatientRow): string[] {
+    return this.db
+      .select({ name: patientNames.name })
+      .from(patientNames)
+      .where(and(eq(patientNames.patientRef, patient.id), this.ownsPatient(patientNames.patientRef)))
+      .orderBy(asc(patientNames.name))
+      .all()
+      .map((r) => r.name)
+      .filter((name) => name !== patient.patientName);
+  }
+
+  patientNameCount(patientId: number): number {
+    return (
+      this.db
+        .select({ n: count() })
+        .from(patientNames)
+        .where(and(eq(patientNames.patientRef, patientId), this.ownsPatient(patientNames.patientRef)))
+        .get()?.n ?? 0
+    );
+  }
+
+  /** `ref` names one of the owner's patients (a primary-key probe). */
+  private ownsPatient(ref: AnyColumn): SQL {
+    return sql`${ref} IN (SELECT ${patients.id} FROM ${patients} WHERE ${patients.id} = ${ref} AND ${patients.ownerRef} = ${this.owner})`;
+  }
+
+  /** Every stored version of the file's instance (itself included), newest first; the owner's only. */
+  versionsOf(file: DicomFileRow): DicomFileRow[] {
+    if (file.ownerRef !== this.owner) return [];
+    if (!file.sopInstanceUid || file.seriesRef === null) return [file];
+    return this.db
+      .select()
+      .from(dicomFiles)
+      .where(and(eq(dicomFiles.sopInstanceUid, file.sopInstanceUid), eq(dicomFiles.seriesRef, file.seriesRef), ownedBy(dicomFiles.ownerRef, this.owner, false)))
+      .orderBy(desc(dicomFiles.uploadedAt), desc(dicomFiles.id))
+      .all();
+  }
+
+  /** Current versions of a series' instances, by Instance Number ([] for another owner's series). */
+  currentFilesOfSeries(seriesId: number): DicomFileRow[] {
+    return this.db
+      .select()
+      .from(dicomFiles)
+      .where(and(eq(dicomFiles.seriesRef, seriesId), eq(dicomFiles.isCurrent, true), ownedBy(dicomFiles.ownerRef, this.owner, false)))
+      .orderBy(asc(dicomFiles.instanceNumber), asc(dicomFiles.id))
+      .all();
+  }
+
+  /** Current versions of a study's instances, series by series ([] for another owner's study). */
+  currentFilesOfStudy(studyId: number): DicomFileRow[] {
+    const seriesIds = this.db
+      .select({ id: series.id })
+      .from(series)
+      .where(and(eq(series.studyRef, studyId), ownedBy(series.ownerRef, this.owner, false)))
+      .orderBy(asc(series.seriesNumber), asc(series.id))
+      .all();
+    return seriesIds.flatMap((s) => this.currentFilesOfSeries(s.id));
+  }
+
+  listPatients(filter: PatientFilter, order: PatientOrder, page: PageArgs): CatalogPage<PatientRow> {
+    const conditions = patientConditions(this.owner, filter);
+    return keysetPage(this.db, patients, conditions, PATIENT_ORDERINGS[order.field], order.direction, page, () => this.countRows(patients, conditions));
+  }
+
+  /** Studies matching `filter`; with `patientId`, that patient's only. */
+  listStudies(filter: StudyFilter, order: StudyOrder, page: PageArgs, scope?: { patientId: number }): CatalogPage<StudyRow> {
+    const conditions = studyConditions(this.owner, filter, scope !== undefined);
+    if (scope) conditions.push(eq(studies.patientRef, scope.patientId));
+    // Owner + patient only: the patient's counter (the owner's patient, else 0).
+    const total = () => (scope && conditions.length === 2 ? (this.patient(scope.patientId)?.studyCount ?? 0) : this.countRows(studies, conditions));
+    return keysetPage(this.db, studies, conditions, STUDY_ORDERINGS[order.field], order.direction, page, total);
+  }
+
+  /** Series matching `filter`; with `studyId`, that study's only. */
+  listSeries(filter: SeriesFilter, order: SeriesOrder, page: PageArgs, scope?: { studyId: number }): CatalogPage<SeriesRow> {
+    const conditions = seriesConditions(this.owner, filter, scope !== undefined);
+    if (scope) conditions.push(eq(series.studyRef, scope.studyId));
+    const total = () => (scope && conditions.length === 2 ? (this.study(scope.studyId)?.seriesCount ?? 0) : this.countRows(series, conditions));
+    return keysetPage(this.db, series, conditions, SERIES_ORDERINGS[order.field], order.direction, page, total);
+  }
+
+  /** Files matching `filter` (current versions unless includeAllVersions); with `seriesId`, that series' only. */
+  listFiles(filter: FileFilter, order: FileOrder, page: PageArgs, scope?: { seriesId: number }): CatalogPage<DicomFileRow> {
+    const conditions = fileConditions(this.owner, filter, (table, where, limit) => this.parentIds(table, where, limit), scope !== undefined);
+    if (scope) conditions.push(eq(dicomFiles.seriesRef, scope.seriesId));
+    return keysetPage(this.db, dicomFiles, conditions, FILE_ORDERINGS[order.field], order.direction, page, () => this.countFiles(filter, conditions, scope));
+  }
+
+  /** Ids of the rows of `table` matching `where` (which names the owner); undefined when more than `limit`. */
+  private parentIds(table: 'patients' | 'studies' | 'series', where: SQL[], limit: number): number[] | undefined {
+    const t = table === 'patients' ? patients : table === 'studies' ? studies : series;
+    const ids = this.db
+      .select({ id: t.id })
+      .from(t)
+      .where(and(...where))
+      .limit(limit + 1)
+      .all()
+      .map((r) => r.id);
+    return ids.length > limit ? undefined : ids;
+  }
+
+  private countRows(table: typeof studies | typeof series | typeof dicomFiles | typeof patients, conditions: SQL[]): number {
+    return this.db.select({ n: count() }).from(table).where(and(...conditions)).get()?.n ?? 0;
+  }
+
+  /**
+   * The owner's current instances matching the filter. Counting 10⁶ index entries takes tens of
+   * milliseconds, so a filter that selects whole series is answered from the series counters.
+   */
+  private countFiles(filter: FileFilter, conditions: SQL[], scope?: { seriesId: number }): number {
+    if (!selectsWholeSeries(filter)) return this.countRows(dicomFiles, conditions);
+    const series_ = seriesConditions(this.owner, { ...filter, modality: null, uploadedAt: null });
+    const seriesLevel = series_.length > 1; // more than the owner condition
+    if (scope) {
+      // Owner, is_current and series_ref only: the series' counter (the owner's series, else 0).
+      return !seriesLevel && conditions.length === 3 ? (this.series(scope.seriesId)?.instanceCount ?? 0) : this.countRows(dicomFiles, conditions);
+    }
+    if (!seriesLevel) {
+      return (
+        this.db
+          .select({ n: sql<number>`coalesce(sum(${patients.instanceCount}), 0)` })
+          .from(patients)
+          .where(eq(patients.ownerRef, this.owner))
+          .get()?.n ?? 0
+      );
+    }
+    return this.db.select({ n: sql<number>`coalesce(sum(${series.instanceCount}), 0)` }).from(series).where(and(...series_)).get()?.n ?? 0;
+  }
+
+  // ── deletes ──────────────────────────────────────────────────────────────────────────────
+
+  deleteFile(fileId: string): CatalogDeleteResult | undefined {
+    return this.transaction(() => {
+      if (!this.file(fileId)) return undefined;
+      return this.deleteRows(and(eq(dicomFiles.id, fileId), eq(dicomFiles.ownerRef, this.owner)) as SQL, true);
+    });
+  }
+
+  deleteSeries(seriesId: number): CatalogDeleteResult | undefined {
+    return this.transaction(() => {
+      if (!this.series(seriesId)) return undefined;
+      return this.deleteRows(this.ownFiles(eq(dicomFiles.seriesRef, seriesId)), false, { seriesIds: [seriesId] });
+    });
+  }
+
+  deleteStudy(studyId: number): CatalogDeleteResult | undefined {
+    return this.transaction(() => {
+      const study = this.study(studyId);
+      if (!study) return undefined;
+      return this.deleteRows(this.ownFiles(eq(dicomFiles.studyRef, studyId)), false, { studyIds: [studyId], patientIds: [study.patientRef] });
+    });
+  }
+
+  deletePatient(patientId: number): CatalogDeleteResult | undefined {
+    return this.transaction(() => {
+      if (!this.patient(patientId)) return undefined;
+      return this.deleteRows(this.ownFiles(eq(dicomFiles.patientRef, patientId)), false, { patientIds: [patientId] });
+    });
+  }
+
+  /** `where` on the owner's files only (the ref index drives it; the owner is checked per row). */
+  private ownFiles(where: SQL): SQL {
+    return and(where, ownedBy(dicomFiles.ownerRef, this.owner, false)) as SQL;
+  }
+}
+
+/**
+ * Maintenance across owners (the root repository's `catalog`): the backfill of files stored
+ * before the catalog existed (each placed in its own owner's tree), the startup check's counter
+ * repair and the consistency check. Never handed to request handlers.
+ */
+export class CatalogMaintenance extends CatalogBase {
+  /**
+   * Places a row that is already stored but not yet in the catalog (the backfill after an
+   * upgrade), with its attributes updated from `attributes` (a fresh summary of its header).
+   * Upload times decide which version is current and which values the parents keep, so rows may
+   * be placed in any order, even while new uploads arrive.
+   */
+  placeExisting(fileId: string, attributes: Partial<NewDicomFileRow>): void {
+    this.transaction(() => {
+      const row = this.db.select().from(dicomFiles).where(eq(dicomFiles.id, fileId)).get();
+      if (!row || row.seriesRef !== null) return;
+      const merged = { ...row, ...attributes, id: row.id, sha256: row.sha256, uploadedAt: row.uploadedAt };
+      const { patientRef, studyRef, seriesRef, isCurrent, exact } = this.place(merged, row.ownerRef, false);
+      this.db
+        .update(dicomFiles)
+        .set({ ...attributes, id: row.id, sha256: row.sha256, uploadedAt: row.uploadedAt, patientRef, studyRef, seriesRef, isCurrent })
+        .where(eq(dicomFiles.id, fileId))
+        .run();
+      if (!exact) {
+        // A parent already had newer files: recompute its values from all of them.
+        this.refreshSeries(seriesRef);
+        this.refreshStudy(studyRef);
+        this.refreshPatient(patientRef);
+      }
+    });
+  }
+
+  /** Rows stored before the catalog existed (no series yet), oldest first. */
+  uncataloguedFiles(limit: number): DicomFileRow[] {
+    return this.db
+      .select()
+      .from(dicomFiles)
+      .where(sql`${dicomFiles.seriesRef} IS NULL`)
+      .orderBy(asc(dicomFiles.uploadedAt), asc(dicomFiles.id))
+      .limit(limit)
+      .all();
+  }
+
 
   // ── consistency ──────────────────────────────────────────────────────────────────────────
 
@@ -826,8 +917,12 @@ export class CatalogRepository {
       problems.push(`file ${r.id} without SOP Instance UID is not current`);
     }
     for (const r of q(`SELECT f.id FROM dicom_files f JOIN series s ON s.id = f.series_ref JOIN studies t ON t.id = s.study_ref
-        WHERE f.study_ref <> t.id OR f.patient_ref <> t.patient_ref`)) {
-      problems.push(`file ${r.id}: refs disagree with its series`);
+        WHERE f.study_ref <> t.id OR f.patient_ref <> t.patient_ref OR f.owner_ref <> s.owner_ref OR s.owner_ref <> t.owner_ref`)) {
+      problems.push(`file ${r.id}: refs or owner disagree with its series`);
+    }
+    // Each owner's tree holds only that owner's rows.
+    for (const r of q(`SELECT t.id FROM studies t JOIN patients p ON p.id = t.patient_ref WHERE t.owner_ref <> p.owner_ref`)) {
+      problems.push(`study ${r.id}: owner disagrees with its patient`);
     }
     for (const r of q(`SELECT id FROM series s WHERE NOT EXISTS (SELECT 1 FROM dicom_files f WHERE f.series_ref = s.id)`)) {
       problems.push(`series ${r.id} has no files`);

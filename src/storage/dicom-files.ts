@@ -1,41 +1,87 @@
-/** The repository of stored DICOM files: the only place SQL about them lives (with catalog.ts). */
-import { count, eq, inArray } from 'drizzle-orm';
-import { CatalogRepository } from './catalog.js';
+/**
+ * The repository of stored DICOM files: the only place SQL about them lives (with catalog.ts).
+ *
+ * Every file has an owner (users.id). `new DicomFileRepository(db)` is the process-wide root: it
+ * only hands out owner-scoped views (`forOwner(userId)`, one per request) and holds what spans
+ * owners — catalog maintenance (backfill, counters, consistency) and whether any owner still
+ * names a blob. A scoped view reads, counts, lists, pages and deletes only its owner's rows, and
+ * inserts rows as its owner's: another owner's id answers exactly like a missing one.
+ */
+import { and, count, eq, inArray } from 'drizzle-orm';
+import { CatalogMaintenance, CatalogRepository } from './catalog.js';
 import type { Db } from './db.js';
 import { type DicomFileRow, dicomFiles, type NewDicomFileRow } from './schema.js';
 
 export class DicomFileRepository {
-  /** Patients, studies, series: listings, deletes (src/storage/catalog.ts). */
-  readonly catalog: CatalogRepository;
+  /** Maintenance across owners: backfill, repairCounters, checkConsistency (src/storage/catalog.ts). */
+  readonly catalog: CatalogMaintenance;
 
   constructor(private readonly db: Db) {
-    this.catalog = new CatalogRepository(db);
+    this.catalog = new CatalogMaintenance(db);
+  }
+
+  /** The files and catalog of one user (cheap: make one per request). */
+  forOwner(owner: number): OwnerFileRepository {
+    return new OwnerFileRepository(this.db, owner);
+  }
+
+  /**
+   * Whether a row of ANY owner names the blob (dicom_files_sha256_idx): a delete keeps a blob
+   * another owner still stores.
+   */
+  isBlobReferenced(sha256: string): boolean {
+    return this.db.select({ id: dicomFiles.id }).from(dicomFiles).where(eq(dicomFiles.sha256, sha256)).limit(1).get() !== undefined;
+  }
+
+  /** Rows of every owner (maintenance, tests). */
+  countAll(): number {
+    return this.db.select({ n: count() }).from(dicomFiles).get()?.n ?? 0;
+  }
+}
+
+/** One owner's stored files: DicomFileRepository.forOwner(userId). */
+export class OwnerFileRepository {
+  /** Patients, studies, series of this owner: listings, deletes (src/storage/catalog.ts). */
+  readonly catalog: CatalogRepository;
+
+  constructor(
+    private readonly db: Db,
+    /** users.id whose files this repository sees and stores. */
+    readonly owner: number,
+  ) {
+    this.catalog = new CatalogRepository(db, owner);
   }
 
   findById(id: string): DicomFileRow | undefined {
-    return this.db.select().from(dicomFiles).where(eq(dicomFiles.id, id)).get();
+    return this.catalog.file(id);
   }
 
   findByIds(ids: readonly string[]): DicomFileRow[] {
     if (ids.length === 0) return [];
-    return this.db.select().from(dicomFiles).where(inArray(dicomFiles.id, [...ids])).all();
+    return this.db
+      .select()
+      .from(dicomFiles)
+      .where(and(inArray(dicomFiles.id, [...ids]), eq(dicomFiles.ownerRef, this.owner)))
+      .all();
   }
 
+  /** The owner's copy of these bytes (another owner's copy is not found). */
   findBySha256(sha256: string): DicomFileRow | undefined {
-    return this.db.select().from(dicomFiles).where(eq(dicomFiles.sha256, sha256)).get();
+    return this.catalog.fileBySha256(sha256);
   }
 
   /**
-   * Inserts the row unless one with the same bytes exists; returns the stored row and whether it
-   * was already there (two concurrent uploads of the same bytes both end up with one row). The
-   * new row is placed in the catalog (patient, study, series, current version) in the same
-   * transaction.
+   * Inserts the row as the owner's unless the owner already stored the same bytes; returns the
+   * stored row and whether it was already there (two concurrent uploads of the same bytes by one
+   * owner both end up with one row; two owners get a row each). The new row is placed in the
+   * owner's catalog (patient, study, series, current version) in the same transaction.
    */
-  insertOrGetExisting(row: NewDicomFileRow): { file: DicomFileRow; duplicate: boolean } {
+  insertOrGetExisting(row: Omit<NewDicomFileRow, 'ownerRef'>): { file: DicomFileRow; duplicate: boolean } {
     return this.catalog.insertFile(row);
   }
 
+  /** The owner's stored files (all versions). */
   count(): number {
-    return this.db.select({ n: count() }).from(dicomFiles).get()?.n ?? 0;
+    return this.db.select({ n: count() }).from(dicomFiles).where(eq(dicomFiles.ownerRef, this.owner)).get()?.n ?? 0;
   }
 }

@@ -2,6 +2,11 @@
  * Accepting an upload: stream to a temp blob (hashing on the way), dedupe by content, validate
  * the whole byte stream and read the header, then make the blob durable and only then write the
  * row. Any failure leaves nothing behind.
+ *
+ * Every stored file is its uploader's: dedupe is per owner (the same bytes stored again by the
+ * same user answer the existing record; another user's upload of them gets a record of its own,
+ * sharing the one content-addressed blob). Another user's copy never shortcuts the upload — it is
+ * validated like any new file — so the answer and its timing do not tell what others stored.
  */
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -34,6 +39,12 @@ export interface ParsedUpload {
 
 export type UploadParser = (path: string) => Promise<ParsedUpload>;
 
+/** Uploads stored as one user's files: DicomIngest.forOwner(userId). */
+export interface OwnerDicomIngest {
+  readonly owner: number;
+  ingest(open: () => Readable, filename: string): Promise<IngestResult>;
+}
+
 export class DicomIngest {
   constructor(
     private readonly blobs: BlobStore,
@@ -42,21 +53,30 @@ export class DicomIngest {
     private readonly parse: UploadParser,
   ) {}
 
-  /** `open` gives the upload's bytes; it may throw (or the stream fail) when the upload hit its size limit. */
-  async ingest(open: () => Readable, filename: string): Promise<IngestResult> {
+  /** The same ingest, storing every file as `owner`'s. */
+  forOwner(owner: number): OwnerDicomIngest {
+    return { owner, ingest: (open, filename) => this.ingest(owner, open, filename) };
+  }
+
+  /**
+   * Stores an upload as `owner`'s file (users.id). `open` gives the upload's bytes; it may throw
+   * (or the stream fail) when the upload hit its size limit.
+   */
+  async ingest(owner: number, open: () => Readable, filename: string): Promise<IngestResult> {
+    const files = this.files.forOwner(owner);
     const temp = await Promise.resolve()
       .then(() => this.blobs.write(open(), this.maxUploadBytes))
       .catch((err: unknown) => {
         throw isUploadTooLarge(err) ? new FileTooLargeError(this.maxUploadBytes) : err;
       });
     try {
-      const existing = this.files.findBySha256(temp.sha256);
+      const existing = files.findBySha256(temp.sha256);
       if (existing) return { file: existing, duplicate: true };
 
       const parsed = await this.parse(temp.path);
 
       await temp.commit();
-      return this.files.insertOrGetExisting({
+      return files.insertOrGetExisting({
         id: randomUUID(),
         sha256: temp.sha256,
         filename: cleanFilename(filename),

@@ -93,8 +93,10 @@ export class LocalBlobStore implements BlobStore {
           await rm(tempPath, { force: true });
         } else {
           await rename(tempPath, finalPath);
-          await fsyncDir(dir);
         }
+        // In both cases: another user's copy of the bytes must not make this upload faster
+        // (the answer, and its timing, do not tell whether anyone else stored them).
+        await fsyncDir(dir);
         committed = true;
       },
       discard: async () => {

@@ -17,12 +17,14 @@
  *   the counters are recomputed from the rows (repairCounters()) and what remains is reported.
  *
  * The blob scan is a merge per prefix folder (blobs/ab/cd): one streamed directory listing and
- * one indexed range query per folder, so memory stays bounded by the largest folder.
+ * one indexed range query per folder, so memory stays bounded by the largest folder. Several
+ * rows may name one blob (the same bytes stored by several owners): a blob is an orphan when no
+ * row of any owner names it, and a row is without blob only when its blob is not on disk.
  */
 import { opendir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from './db.js';
-import type { CatalogRepository } from './catalog.js';
+import type { CatalogMaintenance } from './catalog.js';
 import type { LocalBlobStore } from './local-blob-store.js';
 
 export interface RepairReport {
@@ -48,7 +50,7 @@ export interface RepairTarget {
   /** Owns DATA_DIR/tmp: its sweep removes what a crash left there. */
   readonly blobs: Pick<LocalBlobStore, 'sweepTemp'>;
   readonly db: Db;
-  readonly catalog: CatalogRepository;
+  readonly catalog: Pick<CatalogMaintenance, 'checkConsistency' | 'repairCounters'>;
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -86,10 +88,13 @@ export async function repairDataDir(target: RepairTarget): Promise<RepairReport>
         if (entry.isFile() && SHA256.test(entry.name) && entry.name.startsWith(prefix)) onDisk.add(entry.name);
       }
       // prefix + 'g' sorts after every 64-digit hex string starting with prefix.
+      const named = new Set<string>();
       for (const row of rowsInRange.iterate(prefix, `${prefix}g`)) {
-        if (!onDisk.delete(row.sha256)) missing(row.id);
+        if (onDisk.has(row.sha256)) named.add(row.sha256);
+        else missing(row.id);
       }
       for (const sha256 of onDisk) {
+        if (named.has(sha256)) continue;
         await unlink(join(dir, sha256)).catch((err: NodeJS.ErrnoException) => {
           if (err.code !== 'ENOENT') throw err;
         });

@@ -4,6 +4,7 @@
  * preamble holds), copied to DATA_DIR/tmp (random access to its central directory), checked
  * against the archive limits and unpacked one entry at a time, each entry going through the same
  * ingest as a single upload. Outcomes are reported as they happen (`onOutcome`), in order.
+ * Every file is stored as the owner's given with the call (`forOwner(userId)` binds it).
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -48,18 +49,30 @@ export interface FileBudget {
   remaining: number;
 }
 
+/** Uploads stored as one user's files: UploadIngest.forOwner(userId). */
+export interface OwnerUploadIngest {
+  readonly owner: number;
+  ingestUpload(input: UploadInput, index: number, budget: FileBudget, single: boolean, onOutcome?: (outcome: UploadOutcome) => void): Promise<UploadOutcome[]>;
+}
+
 export class UploadIngest {
   constructor(
     private readonly ingest: DicomIngest,
     private readonly options: ArchiveOptions,
   ) {}
 
+  /** The same ingest, storing every file as `owner`'s (calls go through `ingestUpload`, so wrappers of it see them). */
+  forOwner(owner: number): OwnerUploadIngest {
+    return { owner, ingestUpload: (input, index, budget, single, onOutcome) => this.ingestUpload(owner, input, index, budget, single, onOutcome) };
+  }
+
   /**
-   * Stores one upload. `single` (uploadDicom): an archive must hold exactly one file, else one
+   * Stores one upload as `owner`'s files (users.id). `single` (uploadDicom): an archive must hold exactly one file, else one
    * ArchiveError ARCHIVE_NEEDS_BATCH and nothing is stored. Expected failures (AppError) are
    * outcomes; anything else is thrown.
    */
   async ingestUpload(
+    owner: number,
     input: UploadInput,
     index: number,
     budget: FileBudget,
@@ -74,7 +87,7 @@ export class UploadIngest {
     const head = await readHead(input.open, 132);
     const isDicom = head !== null && head.length >= 132 && Buffer.from(head.subarray(128, 132)).toString('latin1') === 'DICM';
     if (head !== null && !isDicom && looksLikeZip(head)) {
-      await this.ingestArchive(input, index, budget, single, report);
+      await this.ingestArchive(owner, input, index, budget, single, report);
       return outcomes;
     }
     const source: UploadSource = { filename: input.filename, archiveEntry: null, index };
@@ -83,11 +96,11 @@ export class UploadIngest {
       return outcomes;
     }
     budget.remaining -= 1;
-    report(await this.settle(source, () => this.ingest.ingest(input.open, input.filename)));
+    report(await this.settle(source, () => this.ingest.ingest(owner, input.open, input.filename)));
     return outcomes;
   }
 
-  private async ingestArchive(input: UploadInput, index: number, budget: FileBudget, single: boolean, report: (o: UploadOutcome) => void): Promise<void> {
+  private async ingestArchive(owner: number, input: UploadInput, index: number, budget: FileBudget, single: boolean, report: (o: UploadOutcome) => void): Promise<void> {
     const archiveSource: UploadSource = { filename: input.filename, archiveEntry: null, index };
     const path = join(this.options.tempDir, `${randomUUID()}.zip`);
     let reader: ZipReader | undefined;
@@ -132,7 +145,7 @@ export class UploadIngest {
           report(this.failure(source, stream));
           continue;
         }
-        report(await this.settle(source, () => this.ingest.ingest(() => stream, entry.name)));
+        report(await this.settle(source, () => this.ingest.ingest(owner, () => stream, entry.name)));
       }
     } finally {
       reader?.close();

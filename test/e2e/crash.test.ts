@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CatalogRepository } from '../../src/storage/catalog.js';
+import { CatalogMaintenance } from '../../src/storage/catalog.js';
 import { openDatabase } from '../../src/storage/db.js';
 import { syntheticImage } from '../helpers/fixtures.js';
 
@@ -177,7 +177,7 @@ describe('crash safety', () => {
       const rowSet = new Set(rows);
       expect([...blobs].filter((s) => !rowSet.has(s)), 'blobs without a row').toEqual([]);
       expect(rows.filter((s) => !blobs.has(s)), 'rows without a blob').toEqual([]);
-      expect(new CatalogRepository(database.db).checkConsistency()).toEqual([]);
+      expect(new CatalogMaintenance(database.db).checkConsistency()).toEqual([]);
       for (const { sha256: s } of acknowledged.values()) expect(existsSync(join(dataDir, 'blobs', s.slice(0, 2), s.slice(2, 4), s))).toBe(true);
       // Figures for the record (visible with --reporter=verbose or on failure).
       console.log(

@@ -32,7 +32,7 @@ afterEach(() => {
 
 async function query(principal: Principal) {
   const unexpected: unknown[] = [];
-  const yoga = createGraphqlHandler({ auditLog } as unknown as Services, {
+  const yoga = createGraphqlHandler(() => ({ auditLog }) as unknown as Services, {
     publicUrl: undefined,
     logError: (err) => unexpected.push(err),
     limits: { maxDepth: 0, maxAliases: 0, maxCost: 0, maxTokens: 0, maxDirectives: 0, fieldSuggestions: true },

@@ -86,7 +86,7 @@ describe('wildcard matching', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dicomql-wild-'));
     const database = openDatabase(dir);
     try {
-      const files = new DicomFileRepository(database.db);
+      const files = new DicomFileRepository(database.db).forOwner(1);
       const names = ['Müller^Hans', 'MUELLER^HANS', 'O[Brien]^Pat', '100%_Sure^X', 'Doe^John', 'Doe^Jon', 'Zoë^Ωmega'];
       names.forEach((patientName, i) =>
         files.insertOrGetExisting({

@@ -3,7 +3,9 @@
  * its EXPLAIN QUERY PLAN checked — no table is read without an index, and listings whose order
  * an index gives are not sorted (keyset pages then cost the same at any depth). `npm run
  * bench:catalog` prints the same plans on 10⁶ instances; without ANALYZE statistics SQLite
- * plans the same way on a small database.
+ * plans the same way on a small database. Two owners hold the same catalog: every listing is
+ * one owner's, so each plan must seek by owner (or through a more selective index) — never scan
+ * every owner's rows.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +16,7 @@ import { PARENT_LOOKUP_LIMIT } from '../../src/storage/catalog-filters.js';
 import type { CatalogPage } from '../../src/storage/catalog-query.js';
 import { type OpenDatabase, openDatabase } from '../../src/storage/db.js';
 import { DicomFileRepository } from '../../src/storage/dicom-files.js';
+import { LOCAL_USER_ID } from '../../src/storage/schema.js';
 import { recordStatements } from '../helpers/sql-recorder.js';
 
 let dir: string;
@@ -25,10 +28,13 @@ let capturing = false;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'dicomql-plan-'));
   database = openDatabase(dir);
-  const files = new DicomFileRepository(database.db);
-  catalog = files.catalog;
+  const root = new DicomFileRepository(database.db);
+  database.db.$client.prepare("INSERT INTO users (id, name, created_at) VALUES (2, 'other', 0)").run();
+  catalog = root.forOwner(LOCAL_USER_ID).catalog;
   let n = 0;
+  for (const owner of [LOCAL_USER_ID, 2])
   for (let s = 0; s < PARENT_LOOKUP_LIMIT + 6; s++) {
+    const files = root.forOwner(owner);
     for (let i = 0; i < 3; i++) {
       n++;
       files.insertOrGetExisting({
@@ -95,19 +101,19 @@ const cases: Case[] = [
   {
     name: 'studies: page after a cursor',
     run: () => catalog.listStudies({}, byDate, { first: 10, after: catalog.listStudies({}, byDate, { first: 30 }).edges.at(-1)!.cursor }),
-    uses: ['studies_date_idx ((study_date,study_time)<(?,?))'],
+    uses: ['studies_date_idx (owner_ref=? AND (study_date,study_time)<(?,?))'],
     ordered: true,
   },
-  { name: 'studies: date range', run: () => catalog.listStudies({ studyDate: { from: '20240105', to: '20240110' } }, byDate, {}), uses: ['studies_date_idx (study_date>? AND study_date<?)'], ordered: true },
+  { name: 'studies: date range', run: () => catalog.listStudies({ studyDate: { from: '20240105', to: '20240110' } }, byDate, {}), uses: ['studies_date_idx (owner_ref=? AND study_date>? AND study_date<?)'], ordered: true },
   {
     name: 'studies: modality + date range',
     run: () => catalog.listStudies({ modality: 'CT', studyDate: { from: '20240105' } }, byDate, {}),
-    uses: ['studies_date_idx', 'series_study_modality_idx (study_ref=? AND modality=?)'],
+    uses: ['studies_date_idx (owner_ref=? AND study_date>?)', 'series_study_modality_idx (study_ref=? AND modality=?)'],
     ordered: true,
   },
   { name: 'studies: accession number', run: () => catalog.listStudies({ accessionNumber: 'A3' }, byDate, {}), uses: ['studies_accession_idx (accession_number=?)'], ordered: false },
   { name: 'studies: study UID', run: () => catalog.listStudies({ studyInstanceUid: '1.3' }, byDate, {}), uses: ['studies_uid_idx (study_instance_uid=?)'], ordered: false },
-  { name: 'studies: patient ID', run: () => catalog.listStudies({ patientId: 'P3' }, byDate, {}), uses: ['patients_identity_unique (patient_id=?)'], ordered: false },
+  { name: 'studies: patient ID', run: () => catalog.listStudies({ patientId: 'P3' }, byDate, {}), uses: ['patients_identity_unique (owner_ref=? AND patient_id=?)', 'studies_identity_unique (patient_ref=?)'], ordered: false },
   {
     name: 'studies: patient name prefix wildcard',
     run: () => catalog.listStudies({ patientName: 'name3*' }, byDate, {}),
@@ -120,36 +126,36 @@ const cases: Case[] = [
     uses: ['COVERING INDEX patient_names_folded_idx'],
     ordered: false,
   },
-  { name: 'studies: uploaded range', run: () => catalog.listStudies({ uploadedAt: { from: new Date(1_700_000_000_100) } }, { field: 'LAST_UPLOADED_AT', direction: 'DESC' }, {}), uses: ['studies_last_uploaded_at_idx (last_uploaded_at>?)'], ordered: true },
+  { name: 'studies: uploaded range', run: () => catalog.listStudies({ uploadedAt: { from: new Date(1_700_000_000_100) } }, { field: 'LAST_UPLOADED_AT', direction: 'DESC' }, {}), uses: ['studies_last_uploaded_at_idx (owner_ref=? AND last_uploaded_at>?)'], ordered: true },
   { name: 'a patient’s studies', run: () => catalog.listStudies({}, byDate, {}, { patientId: 1 }), uses: ['studies_patient_date_idx (patient_ref=?)'], ordered: true },
-  { name: 'patients by name', run: () => catalog.listPatients({}, { field: 'PATIENT_NAME', direction: 'ASC' }, {}), uses: ['patients_name_sort_idx'], ordered: true },
-  { name: 'patients by ID', run: () => catalog.listPatients({}, { field: 'PATIENT_ID', direction: 'ASC' }, {}), uses: ['patients_identity_unique'], ordered: true },
+  { name: 'patients by name', run: () => catalog.listPatients({}, { field: 'PATIENT_NAME', direction: 'ASC' }, {}), uses: ['patients_name_sort_idx (owner_ref=?)'], ordered: true },
+  { name: 'patients by ID', run: () => catalog.listPatients({}, { field: 'PATIENT_ID', direction: 'ASC' }, {}), uses: ['patients_identity_unique (owner_ref=?)'], ordered: true },
   { name: 'patients: name filter', run: () => catalog.listPatients({ patientName: 'NAME1^*' }, { field: 'PATIENT_NAME', direction: 'ASC' }, {}), uses: ['patient_names_folded_idx'], ordered: false },
   { name: 'a study’s series', run: () => catalog.listSeries({}, { field: 'SERIES_NUMBER', direction: 'ASC' }, {}, { studyId: 5 }), uses: ['series_study_number_idx (study_ref=?)'], ordered: true },
-  { name: 'series: modality', run: () => catalog.listSeries({ modality: 'CT' }, { field: 'LAST_UPLOADED_AT', direction: 'DESC' }, {}), uses: ['series_modality_idx (modality=?)'], ordered: true },
+  { name: 'series: modality', run: () => catalog.listSeries({ modality: 'CT' }, { field: 'LAST_UPLOADED_AT', direction: 'DESC' }, {}), uses: ['series_modality_idx (owner_ref=? AND modality=?)'], ordered: true },
   { name: 'series: series UID', run: () => catalog.listSeries({ seriesInstanceUid: '1.4.1' }, { field: 'LAST_UPLOADED_AT', direction: 'DESC' }, {}), uses: ['series_uid_idx (series_instance_uid=?)'], ordered: false },
   { name: 'a series’ instances', run: () => catalog.listFiles({}, { field: 'INSTANCE_NUMBER', direction: 'ASC' }, {}, { seriesId: 3 }), uses: ['dicom_files_series_current_number_idx (series_ref=? AND is_current=?)'], ordered: true },
-  { name: 'files, newest first', run: () => catalog.listFiles({}, byUpload, {}), uses: ['dicom_files_uploaded_idx'], ordered: true },
+  { name: 'files, newest first', run: () => catalog.listFiles({}, byUpload, {}), uses: ['dicom_files_uploaded_idx (owner_ref=?)'], ordered: true },
   {
     name: 'files: page after a cursor',
     run: () => catalog.listFiles({}, byUpload, { first: 5, after: catalog.listFiles({}, byUpload, { first: 50 }).edges.at(-1)!.cursor }),
-    uses: ['dicom_files_uploaded_idx ((uploaded_at,id)<(?,?))'],
+    uses: ['dicom_files_uploaded_idx (owner_ref=? AND (uploaded_at,id)<(?,?))'],
     ordered: true,
   },
   { name: 'files: study UID', run: () => catalog.listFiles({ studyInstanceUid: '1.7' }, byUpload, {}), uses: ['studies_uid_idx', 'dicom_files_study_uploaded_idx (study_ref=?)'], ordered: true },
   { name: 'files: accession number', run: () => catalog.listFiles({ accessionNumber: 'A7' }, byUpload, {}), uses: ['studies_accession_idx', 'dicom_files_study_uploaded_idx (study_ref=?)'], ordered: true },
-  { name: 'files: patient ID', run: () => catalog.listFiles({ patientId: 'P2' }, byUpload, {}), uses: ['patients_identity_unique', 'dicom_files_patient_uploaded_idx (patient_ref=?)'], ordered: true },
+  { name: 'files: patient ID', run: () => catalog.listFiles({ patientId: 'P2' }, byUpload, {}), uses: ['patients_identity_unique (owner_ref=? AND patient_id=?)', 'dicom_files_patient_uploaded_idx (patient_ref=?)'], ordered: true },
   { name: 'files: series UID', run: () => catalog.listFiles({ seriesInstanceUid: '1.7.1' }, byUpload, {}), uses: ['series_uid_idx', 'dicom_files_series_current_number_idx (series_ref=? AND is_current=?)'], ordered: false },
   {
     name: `files: a date range matching more than ${PARENT_LOOKUP_LIMIT} studies (ordered walk, subquery filter)`,
     run: () => catalog.listFiles({ studyDate: { from: '20240101' } }, byUpload, {}),
-    uses: ['dicom_files_uploaded_idx', 'studies_date_idx'],
+    uses: ['dicom_files_uploaded_idx (owner_ref=?)', 'studies_date_idx (owner_ref=? AND study_date>?)'],
     ordered: true,
   },
-  { name: 'files: SOP class', run: () => catalog.listFiles({ sopClassUid: '1.2.840.10008.5.1.4.1.1.88.22' }, byUpload, {}), uses: ['dicom_files_sop_class_idx (sop_class_uid=? AND is_current=?)'], ordered: true },
-  { name: 'files: modality', run: () => catalog.listFiles({ modality: 'SR' }, byUpload, {}), uses: ['dicom_files_modality_idx (modality=? AND is_current=?)'], ordered: true },
+  { name: 'files: SOP class', run: () => catalog.listFiles({ sopClassUid: '1.2.840.10008.5.1.4.1.1.88.22' }, byUpload, {}), uses: ['dicom_files_sop_class_idx (owner_ref=? AND sop_class_uid=? AND is_current=?)'], ordered: true },
+  { name: 'files: modality', run: () => catalog.listFiles({ modality: 'SR' }, byUpload, {}), uses: ['dicom_files_modality_idx (owner_ref=? AND modality=? AND is_current=?)'], ordered: true },
   { name: 'files: SOP instance UID', run: () => catalog.listFiles({ sopInstanceUid: '1.3.1.1', includeAllVersions: true }, byUpload, {}), uses: ['dicom_files_sop_instance_uid_idx (sop_instance_uid=?)'], ordered: false },
-  { name: 'files: uploaded range', run: () => catalog.listFiles({ uploadedAt: { from: new Date(1_700_000_000_100) } }, byUpload, {}), uses: ['dicom_files_uploaded_idx (uploaded_at>?)'], ordered: true },
+  { name: 'files: uploaded range', run: () => catalog.listFiles({ uploadedAt: { from: new Date(1_700_000_000_100) } }, byUpload, {}), uses: ['dicom_files_uploaded_idx (owner_ref=? AND uploaded_at>?)'], ordered: true },
 ];
 
 describe('catalog query plans', () => {
@@ -159,10 +165,13 @@ describe('catalog query plans', () => {
       const text = statements.map((s) => `${s.sql}\n  ${s.plan.join('\n  ')}`).join('\n');
       const lines = statements.flatMap((s) => s.plan);
       for (const use of c.uses) expect(lines.some((l) => l.includes(use)), `${use} in\n${text}`).toBe(true);
-      // No table read without an index: "SCAN t" alone is a full table scan. (An unfiltered
-      // sum over patients — totalCount of all files — is the one allowed: one row per patient.)
-      const fullScans = statements.filter((s) => s.plan.some((l) => /^SCAN \w+$/.test(l)) && !/^select coalesce\(sum\("instance_count"\), 0\) from "patients"$/.test(s.sql));
+      // No table read without an index: "SCAN t" alone is a full table scan.
+      const fullScans = statements.filter((s) => s.plan.some((l) => /^SCAN \w+$/.test(l)));
       expect(fullScans, text).toEqual([]);
+      // No index walked across owners: a scan of an owner-leading index (SCAN … USING INDEX
+      // x_idx) would read every owner's rows; every statement names the owner.
+      expect(statements.filter((s) => s.plan.some((l) => /^SCAN (studies|series|patients|dicom_files) USING/.test(l))), text).toEqual([]);
+      for (const s of statements) expect(s.sql, text).toMatch(/"owner_ref"/);
       const listing = statements[statements.findIndex((s) => /\blimit\b/.test(s.sql) && /^select "id", /.test(s.sql) && /order by/.test(s.sql) && !/"id" from "(studies|series|patients)" where/.test(s.sql))];
       if (c.ordered) expect(listing?.plan.some((l) => l.includes('TEMP B-TREE FOR ORDER BY')), text).toBe(false);
     });

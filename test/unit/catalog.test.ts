@@ -10,24 +10,26 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, InvalidCursorError } from '../../src/errors.js';
 import type { CatalogRepository } from '../../src/storage/catalog.js';
 import { type OpenDatabase, openDatabase } from '../../src/storage/db.js';
-import { DicomFileRepository } from '../../src/storage/dicom-files.js';
+import { DicomFileRepository, type OwnerFileRepository } from '../../src/storage/dicom-files.js';
 import type { DicomFileRow, NewDicomFileRow } from '../../src/storage/schema.js';
 
 let dir: string;
 let database: OpenDatabase;
-let files: DicomFileRepository;
+let root: DicomFileRepository;
+let files: OwnerFileRepository;
 let catalog: CatalogRepository;
 let n = 0;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'dicomql-catalog-'));
   database = openDatabase(dir);
-  files = new DicomFileRepository(database.db);
+  root = new DicomFileRepository(database.db);
+  files = root.forOwner(1);
   catalog = files.catalog;
   n = 0;
 });
 afterEach(() => {
-  expect(catalog.checkConsistency()).toEqual([]);
+  expect(root.catalog.checkConsistency()).toEqual([]);
   database.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -160,7 +162,7 @@ describe('deletes', () => {
     const result = catalog.deleteFile(v2.id);
     expect(result).toEqual({
       deletedFiles: [
-        { id: v2.id, sha256: v2.sha256, filename: v2.filename, sopInstanceUid: '7.7', seriesInstanceUid: v2.seriesInstanceUid, studyInstanceUid: v2.studyInstanceUid },
+        { id: v2.id, ownerRef: 1, sha256: v2.sha256, filename: v2.filename, sopInstanceUid: '7.7', seriesInstanceUid: v2.seriesInstanceUid, studyInstanceUid: v2.studyInstanceUid },
       ],
       unreferencedBlobs: [v2.sha256],
       deletedSeriesIds: [],
@@ -269,7 +271,7 @@ describe('deletes', () => {
         else if (op === 8 && live.seriesRef) catalog.deleteSeries(live.seriesRef);
         else if (live.studyRef) catalog.deleteStudy(live.studyRef);
       }
-      const problems = catalog.checkConsistency();
+      const problems = root.catalog.checkConsistency();
       if (problems.length > 0) throw new Error(`step ${step}: ${problems.join('; ')}`);
     }
   });

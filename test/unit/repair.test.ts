@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { CatalogRepository } from '../../src/storage/catalog.js';
+import { CatalogMaintenance } from '../../src/storage/catalog.js';
 import { openDatabase } from '../../src/storage/db.js';
 import { LocalBlobStore } from '../../src/storage/local-blob-store.js';
 import { logRepairReport, repairDataDir } from '../../src/storage/repair.js';
@@ -43,7 +43,7 @@ describe('startup check', () => {
     rmSync(blobPath(sha(b))); // a row without blob: never from a crash, only from outside
     const database = openDatabase(dir);
     database.db.$client.prepare('UPDATE series SET instance_count = instance_count + 5').run();
-    expect(new CatalogRepository(database.db).checkConsistency()).not.toEqual([]);
+    expect(new CatalogMaintenance(database.db).checkConsistency()).not.toEqual([]);
     database.close();
 
     const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
@@ -75,7 +75,7 @@ describe('startup check', () => {
 
       // Once repaired, a clean start finds only the row it must not delete.
       const database2 = openDatabase(dir);
-      const again = await repairDataDir({ dataDir: dir, blobs: new LocalBlobStore(dir), db: database2.db, catalog: new CatalogRepository(database2.db) });
+      const again = await repairDataDir({ dataDir: dir, blobs: new LocalBlobStore(dir), db: database2.db, catalog: new CatalogMaintenance(database2.db) });
       database2.close();
       expect(again).toMatchObject({ tempFilesRemoved: 0, orphanBlobsRemoved: 0, rowsWithoutBlobCount: 1, counterRepairs: 0, catalogProblems: [] });
     }
@@ -89,7 +89,7 @@ describe('startup check', () => {
       const id = (await server.upload({ name: 'c.dcm', bytes })).body.data.uploadDicom.file.id as string;
       await server.stop({ keepData: true });
       const database = openDatabase(own);
-      const catalog = new CatalogRepository(database.db);
+      const catalog = new CatalogMaintenance(database.db);
       const clean = await repairDataDir({ dataDir: own, blobs: new LocalBlobStore(own), db: database.db, catalog });
       const log = { warn: vi.fn(), error: vi.fn() };
       logRepairReport(clean, log);
