@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticImage } from '../helpers/fixtures.js';
 import { UPLOAD_MANY } from '../helpers/multipart.js';
 import { startTestServer, type TestServer, UPLOAD_MUTATION } from '../helpers/server.js';
+import { signUrl } from '../helpers/signed-url.js';
 
 interface AuditEvent {
   at: string;
@@ -194,9 +195,9 @@ describe('recording', () => {
   it('failed requests (404s) record nothing', async () => {
     const before = (await events()).length;
     const missing = '00000000-0000-4000-8000-000000000000';
-    expect((await fetchWithId(`${server.url}/files/${missing}/download`, 'audit-404-1')).status).toBe(404);
-    expect((await fetchWithId(`${server.url}/files/${missing}/frames/1.png`, 'audit-404-2')).status).toBe(404);
-    expect((await fetchWithId(`${server.url}/studies/999999.zip`, 'audit-404-3')).status).toBe(404);
+    expect((await fetchWithId(signUrl(server, `${server.url}/files/${missing}/download`), 'audit-404-1')).status).toBe(404);
+    expect((await fetchWithId(signUrl(server, `${server.url}/files/${missing}/frames/1.png`), 'audit-404-2')).status).toBe(404);
+    expect((await fetchWithId(signUrl(server, `${server.url}/studies/999999.zip`), 'audit-404-3')).status).toBe(404);
     const gone = Buffer.from(`DicomFile:${missing}`).toString('base64');
     const body = await gql(`query ($id: ID!) { dicomFile(id: $id) { attribute(tag: "PatientID") { value } } }`, { id: gone }, 'audit-404-4');
     expect(body.data.dicomFile).toBeNull();

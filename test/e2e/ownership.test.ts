@@ -13,6 +13,7 @@ import { LocalBlobStore } from '../../src/storage/local-blob-store.js';
 import type { DicomFileRow } from '../../src/storage/schema.js';
 import { syntheticImage } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { signUrl } from '../helpers/signed-url.js';
 
 let server: TestServer;
 let mine: { id: string; pngUrl: string; downloadUrl: string; series: { id: string; zipUrl: string }; study: { id: string; zipUrl: string } };
@@ -56,7 +57,8 @@ describe('routes: another user’s file is a missing file', () => {
     expect((await get(mine.downloadUrl)).status).toBe(200);
     expect((await get(mine.pngUrl)).status).toBe(200);
     const myId = localId(mine.id);
-    const swap = (url: string, id: string) => url.replace(myId, id);
+    // Signed as the API would sign them for the caller: the route, not the signature, must refuse.
+    const swap = (url: string, id: string) => signUrl(server, url.replace(myId, id));
     for (const url of [mine.downloadUrl, mine.pngUrl, `${server.url}/files/${myId}/bulkdata/7FE00010`]) {
       const foreign = await get(swap(url, theirs.id));
       const missing = await get(swap(url, 'never-existed'));
@@ -64,8 +66,8 @@ describe('routes: another user’s file is a missing file', () => {
       expect(missing.status).toBe(404);
       expect(JSON.stringify(foreign.body).replace(theirs.id, 'ID')).toBe(JSON.stringify(missing.body).replace('never-existed', 'ID'));
     }
-    expect((await get(`/series/${theirs.seriesRef}.zip`)).status).toBe(404);
-    expect((await get(`/studies/${theirs.studyRef}.zip`)).status).toBe(404);
+    expect((await get(signUrl(server, `/series/${theirs.seriesRef}.zip`))).status).toBe(404);
+    expect((await get(signUrl(server, `/studies/${theirs.studyRef}.zip`))).status).toBe(404);
     expect((await get(mine.series.zipUrl)).status).toBe(200);
   });
 });
