@@ -55,7 +55,7 @@ builder.subscriptionType({
 builder.subscriptionField('dicomFileAdded', (t) =>
   t.field({
     type: DicomFileRef,
-    description: 'A file stored by any upload (plain, batch or ZIP entry) after this subscription started; duplicates of stored bytes are not new files.',
+    description: 'A file the viewer stored by any upload (plain, batch or ZIP entry) after this subscription started; duplicates of stored bytes are not new files. Other users\' files never appear.',
     args: { studyInstanceUid: t.arg.string({ required: false, description: 'Only files of this study (0020,000D); omit for every file.' }) },
     subscribe: (_root, { studyInstanceUid }, ctx) =>
       pipe(

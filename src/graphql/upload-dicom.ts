@@ -42,10 +42,10 @@ const UploadSourceRef = builder.objectRef<UploadSource>('UploadSource').implemen
 });
 
 const UploadDicomSuccess = builder.objectRef<UploadSuccess>('UploadDicomSuccess').implement({
-  description: 'The file is stored (or was already: same bytes give the same DicomFile).',
+  description: 'The file is stored (or was already: the same bytes from the same user give the same DicomFile).',
   fields: (t) => ({
     file: t.field({ type: DicomFileRef, resolve: (r) => r.file }),
-    duplicate: t.exposeBoolean('duplicate', { description: 'True when identical bytes were already stored.' }),
+    duplicate: t.exposeBoolean('duplicate', { description: 'True when this user had already stored identical bytes (other users\' files are never seen).' }),
     // Nullable like the error types' `source`: GraphQL requires one shape for a field name across a union.
     source: t.field({ type: UploadSourceRef, nullable: true, description: 'The upload (and archive entry) this result is about.', resolve: (r) => r.source }),
   }),

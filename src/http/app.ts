@@ -15,7 +15,7 @@ import { ApiTokenRepository } from '../storage/api-tokens.js';
 import { type PrincipalForSignedUrl, principalForSignedUrl } from '../auth/signed-url-principal.js';
 import { UrlSigner } from '../auth/url-signer.js';
 import { loadUrlSigningKey } from '../auth/url-signing-key.js';
-import { findSignedUrlOwner } from '../storage/signed-url-principal.js';
+import { UserRepository } from '../storage/users.js';
 import { AuditLog, type RequestAudit } from '../storage/audit-log.js';
 import { backfillCatalog } from '../storage/catalog-backfill.js';
 import { DicomFileRepository } from '../storage/dicom-files.js';
@@ -89,7 +89,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ttlSeconds: config.signedUrlTtlSeconds,
   });
   const signedUrlPrincipal =
-    options.principalForSignedUrl ?? principalForSignedUrl((userId, tokenId) => findSignedUrlOwner(database.db, userId, tokenId, Date.now()));
+    options.principalForSignedUrl ?? principalForSignedUrl(new UserRepository(database.db), apiTokens);
   /** Expiry (unix ms) of each request's verified signed URL: the image route caps max-age with it. */
   const signedUrlExpiry = new WeakMap<IncomingMessage, number>();
   // Files stored before the catalog existed (migration 0001) are placed in it once; a no-op after.

@@ -120,6 +120,18 @@ export class ApiTokenRepository {
   }
 
   /**
+   * The owner of token `publicId` when it belongs to user `userId` and is neither revoked nor
+   * expired (no secret: for a signed URL, whose signature already proves it was issued under that
+   * token). Undefined otherwise: the URL stops working when its token does.
+   */
+  activeOwner(publicId: string, userId: number): TokenOwner | undefined {
+    const row = this.find(publicId, userId);
+    if (!row || row.revokedAt !== null || (row.expiresAt !== null && row.expiresAt.getTime() <= this.now())) return undefined;
+    const user = this.db.select({ isAdmin: users.isAdmin }).from(users).where(eq(users.id, userId)).get();
+    return user ? { userId, userName: row.userName, isAdmin: user.isAdmin, tokenId: publicId } : undefined;
+  }
+
+  /**
    * Revokes a token (idempotent: a revoked token keeps its first revokedAt). With `userId`, only
    * that user's tokens: another user's token answers undefined, like an unknown one.
    */

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { URL_SIGNING_KEY_FILE } from '../../src/auth/url-signing-key.js';
+import { ApiTokenRepository } from '../../src/storage/api-tokens.js';
+import { createUserToken, type UserToken } from '../helpers/tokens.js';
 import { openDatabase } from '../../src/storage/db.js';
 import { syntheticImage } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -157,38 +159,41 @@ describe('signed companion URLs', () => {
 
 describe('URLs of users and API tokens', () => {
   let server: TestServer;
-  let db: ReturnType<typeof openDatabase>;
   let path: string;
+  let alice: UserToken;
+  let bob: UserToken;
+  let expired: UserToken;
 
   beforeAll(async () => {
     server = await startTestServer();
+    alice = createUserToken(server.dataDir, 'alice');
+    bob = createUserToken(server.dataDir, 'bob');
+    expired = createUserToken(server.dataDir, 'alice', { expiresAt: new Date(Date.now() + 1500) });
     const id = await upload(server, '1.2.7.10');
     path = new URL((await urls(server, id)).downloadUrl).pathname;
-    db = openDatabase(server.dataDir);
-    const now = Date.now();
-    db.db.$client.prepare('INSERT INTO users (id, name, is_admin, created_at) VALUES (2, ?, 0, ?), (3, ?, 0, ?)').run('alice', now, 'bob', now);
-    // The file is alice's (uploads over Bearer tokens are another part's): her URLs must find it once routes are owner-scoped.
-    db.db.$client.prepare('UPDATE dicom_files SET owner_ref = 2 WHERE id = ?').run(routeId(id));
-    const token = db.db.$client.prepare('INSERT INTO api_tokens (id, user_ref, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)');
-    token.run('tok_alice', 2, 'x', now, null);
-    token.run('tok_bob', 3, 'x', now, null);
-    token.run('tok_old', 2, 'x', now - 2000, now - 1000);
+    // The file is alice's (this server runs in local mode; token-mode uploads are tested in isolation.test.ts).
+    const db = openDatabase(server.dataDir);
+    db.db.$client.prepare('UPDATE dicom_files SET owner_ref = ? WHERE id = ?').run(alice.userId, routeId(id));
+    db.close();
+    await new Promise((r) => setTimeout(r, 1600)); // `expired` is past its expiry now
   });
   afterAll(async () => {
-    db.close();
     await server.stop();
   });
 
   it('act for the user and token they name, and stop working when the token is revoked', async () => {
-    const alice = signUrl(server, path, { userId: 2, tokenId: 'tok_alice' });
-    expect((await answer(alice)).status).toBe(200);
-    expect(await answer(signUrl(server, path, { userId: 2, tokenId: 'tok_bob' }))).toEqual({ status: 403, code: 'INVALID_SIGNATURE' }); // another user's token
-    expect(await answer(signUrl(server, path, { userId: 2, tokenId: 'tok_old' }))).toEqual({ status: 403, code: 'INVALID_SIGNATURE' }); // expired token
-    expect(await answer(signUrl(server, path, { userId: 2, tokenId: 'tok_none' }))).toEqual({ status: 403, code: 'INVALID_SIGNATURE' }); // unknown token
-    expect(await answer(signUrl(server, path, { userId: 99, tokenId: null }))).toEqual({ status: 403, code: 'INVALID_SIGNATURE' }); // unknown user
-    expect((await answer(signUrl(server, path, { userId: 2, tokenId: null }))).status).toBe(200); // a user's own URL without a token
-    db.db.$client.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ?').run(Date.now(), 'tok_alice');
-    expect(await answer(alice)).toEqual({ status: 403, code: 'INVALID_SIGNATURE' });
+    const asAlice = signUrl(server, path, { userId: alice.userId, tokenId: alice.tokenId });
+    expect((await answer(asAlice)).status).toBe(200);
+    const refused = { status: 403, code: 'INVALID_SIGNATURE' };
+    expect(await answer(signUrl(server, path, { userId: alice.userId, tokenId: bob.tokenId }))).toEqual(refused); // another user's token
+    expect(await answer(signUrl(server, path, { userId: alice.userId, tokenId: expired.tokenId }))).toEqual(refused); // expired token
+    expect(await answer(signUrl(server, path, { userId: alice.userId, tokenId: 'AAAAAAAAAAAAAAAA' }))).toEqual(refused); // unknown token
+    expect(await answer(signUrl(server, path, { userId: 99, tokenId: null }))).toEqual(refused); // unknown user
+    expect((await answer(signUrl(server, path, { userId: alice.userId, tokenId: null }))).status).toBe(200); // a user's own URL without a token (local mode)
+    const db = openDatabase(server.dataDir);
+    new ApiTokenRepository(db.db).revoke(alice.tokenId);
+    db.close();
+    expect(await answer(asAlice)).toEqual(refused);
   });
 
   it('the route acts as the principal the URL names', async () => {
@@ -203,8 +208,8 @@ describe('URLs of users and API tokens', () => {
       const url = (await urls(other, await upload(other, '1.2.7.11'))).downloadUrl;
       expect(seen).toEqual([]); // GraphQL itself does not go through it
       expect(await answer(url)).toEqual({ status: 403, code: 'INVALID_SIGNATURE' }); // user 1 refused by this lookup
-      // Passes the signature check (200 today; the file is user 1's, so 404 once routes are owner-scoped).
-      expect((await answer(signUrl(other, url, { userId: 2, tokenId: 'tok_x' }))).status).not.toBe(403);
+      // Passes the signature check and acts as user 2, who does not own user 1's file: 404.
+      expect((await answer(signUrl(other, url, { userId: 2, tokenId: 'tok_x' }))).status).toBe(404);
       expect(seen).toEqual([
         [1, null],
         [2, 'tok_x'],
