@@ -272,6 +272,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         ...(request.route === 'other' ? {} : { path: pathname }),
         status,
         durationMs: Math.round(seconds * 1e4) / 10,
+        // Who: the user's id and the token's public id (neither is patient data nor a secret).
+        ...(request.principal ? { userId: request.principal.userId, ...(request.principal.tokenId ? { tokenId: request.principal.tokenId } : {}) } : {}),
         ...(request.operationName !== undefined ? { operationName: request.operationName } : {}),
         ...(request.operationType !== undefined ? { operationType: request.operationType } : {}),
       },
