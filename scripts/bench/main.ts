@@ -7,14 +7,15 @@
 import { mkdtempSync } from 'node:fs';
 import { cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { loadCt } from './fixtures.js';
 import { type FloorProcess, startFloor } from './floors.js';
 import { measureGrowth, type GrowthResult } from './growth.js';
-import { type LoadResult, runLoad } from './load.js';
+import { type LoadResult, runLoad, setLeanClient } from './load.js';
 import { type BenchOptions, parseOptions } from './options.js';
 import { cleanUp, cleanUpSync, removeOnExit } from './processes.js';
 import { formatTable, growthRows, type Summary, throughputRows, writeResults } from './report.js';
-import { measurements, prepare } from './scenarios.js';
+import { ATTRIBUTE_QUERIES, type AttributeQuery, measurements, type Prepared, prepare } from './scenarios.js';
 import { BENCH_SERVER_ENV, buildServer, type ServerProcess, startServer } from './server-process.js';
 import { median } from './stats.js';
 
@@ -25,7 +26,7 @@ async function throughput(o: BenchOptions, ct: Buffer, workDir: string): Promise
   const runs: Record<string, LoadResult[]> = {};
   const warnings: string[] = [];
   if (!['attribute', 'png', 'upload'].some((g) => o.groups.has(g as never))) return { summaries, runs, warnings };
-  const server = await startServer();
+  const server = await startServer({}, o.profile);
   log(`server ${server.url} (pid ${server.child.pid})`);
   const floors: FloorProcess[] = [];
   try {
@@ -35,6 +36,7 @@ async function throughput(o: BenchOptions, ct: Buffer, workDir: string): Promise
     const yoga = await startFloor(prepared.yoga, workDir);
     floors.push(bare, yoga);
     const origin = { server: server.url, bare: bare.url, yoga: yoga.url };
+    await checkFloorAnswers(prepared, origin);
     const list = measurements(prepared, server.url, ct, o.groups);
     const base = { connections: o.connections };
     // Runs interleave the measurements, so a slow spell of the machine spreads over all of them.
@@ -62,11 +64,22 @@ async function throughput(o: BenchOptions, ct: Buffer, workDir: string): Promise
   return { summaries, runs, warnings };
 }
 
+/** The floors must answer what the server answers (same query text, same JSON), or the ratios compare different work. */
+async function checkFloorAnswers(prepared: Prepared, origin: { bare: string; yoga: string }): Promise<void> {
+  for (const [key, query] of Object.entries(ATTRIBUTE_QUERIES) as [AttributeQuery, string][]) {
+    for (const [name, url] of [['yoga', `${origin.yoga}/graphql`], ['bare', `${origin.bare}/json/${key}`]] as const) {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables: { id: prepared.ctId } }) });
+      const text = await res.text();
+      if (!isDeepStrictEqual(JSON.parse(text), JSON.parse(prepared.answers[key]))) throw new Error(`the ${name} floor answers ${key} differently from the server:\n${text.slice(0, 300)}\nvs\n${prepared.answers[key].slice(0, 300)}`);
+    }
+  }
+}
+
 async function growth(o: BenchOptions, workDir: string): Promise<GrowthResult | undefined> {
   if (!o.groups.has('growth')) return undefined;
   let server: ServerProcess | undefined;
   try {
-    server = await startServer();
+    server = await startServer({}, o.profile);
     log(`growth: fresh server ${server.url} (pid ${server.child.pid})`);
     return await measureGrowth(server, { ...o, workDir, log });
   } finally {
@@ -76,13 +89,14 @@ async function growth(o: BenchOptions, workDir: string): Promise<GrowthResult | 
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
+  setLeanClient(o.leanClient);
   if (o.build) {
     log('npm run build');
     buildServer();
   }
   const ct = loadCt();
   const workDir = removeOnExit(mkdtempSync(join(tmpdir(), 'dicomql-bench-')));
-  log(`CT: ${ct.source}; ${o.connections} connections, ${o.durationSec} s × ${o.runs} runs, warm-up ${o.warmupSec} s; groups ${[...o.groups].join(',')}${o.skipBig ? ' (skip big)' : ''}`);
+  log(`CT: ${ct.source}; ${o.connections} connections, ${o.durationSec} s × ${o.runs} runs, warm-up ${o.warmupSec} s; groups ${[...o.groups].join(',')}${o.skipBig ? ' (skip big)' : ''}${o.leanClient ? ', lean client' : ''}`);
   const t = await throughput(o, ct.bytes, workDir);
   const g = await growth(o, workDir);
   const rows = [...throughputRows(t.summaries), ...(g ? growthRows(g) : [])];
@@ -106,7 +120,7 @@ async function main(): Promise<void> {
     rows,
     warnings: t.warnings,
   });
-  console.log(`\n${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}; ${o.connections} connections, ${o.durationSec} s × ${o.runs} runs (medians)\n`);
+  console.log(`\n${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}; ${o.connections} connections, ${o.durationSec} s × ${o.runs} runs (medians)${o.leanClient ? '; lean client (unchecked bodies not decoded)' : ''}\n`);
   console.log(formatTable(rows));
   for (const w of t.warnings) console.log(`warning: ${w}`);
   console.log(`\nresults: ${path}`);

@@ -1,4 +1,5 @@
 /** Command-line flags and environment of `npm run bench`. */
+import { resolve } from 'node:path';
 import { SCENARIO_GROUPS, type ScenarioGroup } from './scenarios.js';
 
 export interface BenchOptions {
@@ -14,11 +15,15 @@ export interface BenchOptions {
   readonly groups: ReadonlySet<ScenarioGroup>;
   /** Skip the 1 GiB and 10 × 100 MB uploads (--skip-big, BENCH_SKIP_BIG=1). */
   readonly skipBig: boolean;
+  /** Run the server under --cpu-prof, profiles written here (--profile [dir], default .bench/profiles). */
+  readonly profile?: string;
+  /** Do not decode unchecked response bodies in the load generator (--lean-client). */
+  readonly leanClient: boolean;
   /** Skip `npm run build` (--no-build; dist/ must be current). */
   readonly build: boolean;
 }
 
-export const USAGE = `npm run bench -- [--duration 10] [--warmup 3] [--runs 3] [--connections 8] [--only ${SCENARIO_GROUPS.join(',')}] [--skip-big] [--no-build]`;
+export const USAGE = `npm run bench -- [--duration 10] [--warmup 3] [--runs 3] [--connections 8] [--only ${SCENARIO_GROUPS.join(',')}] [--skip-big] [--lean-client] [--no-build] [--profile[=dir]]`;
 
 function positive(name: string, raw: string | undefined, fallback: number, integer: boolean): number {
   if (raw === undefined || raw === '') return fallback;
@@ -33,7 +38,11 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') throw new Error(USAGE);
-    if (arg === '--skip-big' || arg === '--no-build') {
+    if (arg === '--profile' || arg.startsWith('--profile=')) {
+      flags.set('profile', arg.slice('--profile='.length) || '.bench/profiles');
+      continue;
+    }
+    if (arg === '--skip-big' || arg === '--no-build' || arg === '--lean-client') {
       switches.add(arg.slice(2));
       continue;
     }
@@ -56,6 +65,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     connections: positive('connections', flags.get('connections') ?? env.BENCH_CONNECTIONS, 8, true),
     groups,
     skipBig: switches.has('skip-big') || env.BENCH_SKIP_BIG === '1',
+    leanClient: switches.has('lean-client') || env.BENCH_LEAN_CLIENT === '1',
     build: !switches.has('no-build'),
+    ...(flags.has('profile') ? { profile: resolve(flags.get('profile')!) } : {}),
   };
 }

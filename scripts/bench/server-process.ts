@@ -37,11 +37,14 @@ export function buildServer(root = resolve('.')): void {
   if (!existsSync(join(root, 'dist/main.js'))) throw new Error('npm run build succeeded but dist/main.js is missing');
 }
 
-/** Starts dist/main.js on a temp DATA_DIR (removed at the end) with BENCH_SERVER_ENV plus `env`. */
-export async function startServer(env: Record<string, string> = {}, root = resolve('.')): Promise<ServerProcess> {
+/**
+ * Starts dist/main.js on a temp DATA_DIR (removed at the end) with BENCH_SERVER_ENV plus `env`;
+ * with `profileDir`, under `--cpu-prof` (one .cpuprofile per thread, written when it stops).
+ */
+export async function startServer(env: Record<string, string> = {}, profileDir?: string, root = resolve('.')): Promise<ServerProcess> {
   const dataDir = removeOnExit(mkdtempSync(join(tmpdir(), 'dicomql-bench-data-')));
   const port = await freePort();
-  const child = spawnChild('dicomql server', process.execPath, [join(root, 'dist/main.js')], {
+  const child = spawnChild('dicomql server', process.execPath, [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), join(root, 'dist/main.js')], {
     ...process.env,
     ...BENCH_SERVER_ENV,
     PORT: String(port),
