@@ -12,7 +12,7 @@ import { loadCt } from './fixtures.js';
 import { type FloorProcess, startFloor } from './floors.js';
 import { measureGrowth, type GrowthResult } from './growth.js';
 import { type LoadResult, runLoad, setLeanClient } from './load.js';
-import { type BenchOptions, parseOptions } from './options.js';
+import { type BenchOptions, parseOptions, USAGE } from './options.js';
 import { cleanUp, cleanUpSync, removeOnExit } from './processes.js';
 import { formatTable, growthRows, type Summary, throughputRows, writeResults } from './report.js';
 import { ATTRIBUTE_QUERIES, type AttributeQuery, measurements, type Prepared, prepare } from './scenarios.js';
@@ -88,6 +88,10 @@ async function growth(o: BenchOptions, workDir: string): Promise<GrowthResult | 
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(`usage: ${USAGE}`);
+    return;
+  }
   const o = parseOptions(process.argv.slice(2));
   setLeanClient(o.leanClient);
   if (o.build) {

@@ -1,8 +1,11 @@
 /** Pure helpers of `npm run bench` (the benchmark itself is not a test): statistics, the report table, distinct-UID files. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BufferByteSource } from '../../src/dicom/byte-source.js';
 import { parseHeader } from '../../src/dicom/header.js';
-import { buildCtLike, sopInstanceUidSpans, tinyCt, uidOfLength, withSopInstanceUid } from '../../scripts/bench/fixtures.js';
+import { buildCtLike, sopInstanceUidSpans, tinyCt, uidOfLength, withSopInstanceUid, writeMultiFrameCt } from '../../scripts/bench/fixtures.js';
 import { parseOptions } from '../../scripts/bench/options.js';
 import { formatTable, growthRows, throughputRows } from '../../scripts/bench/report.js';
 import { median, quantile, ratio } from '../../scripts/bench/stats.js';
@@ -108,6 +111,23 @@ describe('distinct-UID files', () => {
     expect(h.meta.get('00020003')!.values).toEqual([uidOfLength(46, 42)]);
     expect(h.dataset.get('00280008')!.values).toEqual([2]);
     expect(h.dataset.get('00280010')!.values).toEqual([8]);
+  });
+
+  it('a multi-frame file written to disk frame by frame has the size it reports and parses', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-helpers-'));
+    try {
+      const path = join(dir, 'mf.dcm');
+      const size = await writeMultiFrameCt(path, { rows: 4, columns: 6, frames: 3, sopInstanceUid: uidOfLength(46, 7) });
+      const bytes = readFileSync(path);
+      expect(bytes.length).toBe(size);
+      const h = parseHeader(new BufferByteSource(bytes));
+      expect(h.dataset.get('00280008')!.values).toEqual([3]);
+      expect(h.dataset.get('00080018')!.values).toEqual([uidOfLength(46, 7)]);
+      expect(h.structure.pixelData).toMatchObject({ vr: 'OW', length: 4 * 6 * 2 * 3 });
+      expect(bytes.indexOf(Buffer.from([0xe0, 0x7f, 0x10, 0x00, 0x4f, 0x57]))).toBe(size - 4 * 6 * 2 * 3 - 12); // pixel data last
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the ~1 KB file is about 1 KB', () => {
