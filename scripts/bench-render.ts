@@ -1,6 +1,6 @@
 /**
  * Render latency of one frame, inline on the calling thread vs through the worker pool (the way
- * the image route renders). Usage: npm run bench -- [file.dcm] [iterations]
+ * the image route renders). Usage: npm run bench:render -- [file.dcm] [iterations]
  * Default file: the corpus's 512 × 512 CT (CT1_UNC, explicit VR little endian).
  */
 import { existsSync } from 'node:fs';
