@@ -178,8 +178,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   /** Open subscription streams (server-sent events): they never end by themselves, so close() ends them. */
   const eventStreams = new Set<ServerResponse>();
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  /** `parsed`: the request target as the server parsed it once (undefined when malformed: parsed again here, which throws). */
+  async function handle(req: IncomingMessage, res: ServerResponse, parsed: URL | undefined): Promise<void> {
+    const url = parsed ?? new URL(req.url ?? '/', 'http://localhost');
     if (/text\/event-stream/i.test(req.headers.accept ?? '')) {
       eventStreams.add(res);
       res.once('close', () => eventStreams.delete(res));
@@ -282,7 +283,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   }
 
   /** Routes and checks in front of the application routes: CORS, authentication, rate limit, readiness, metrics. */
-  async function front(req: IncomingMessage, res: ServerResponse, request: RequestContext): Promise<boolean> {
+  async function front(req: IncomingMessage, res: ServerResponse, request: RequestContext, parsed: URL | undefined): Promise<boolean> {
     if (cors.apply(req, res)) return true;
     const method = req.method ?? 'GET';
     const clientKey = `ip:${req.socket.remoteAddress ?? 'unknown'}`;
@@ -296,7 +297,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // carry no Authorization header. The URL is the credential (pngUrl, downloadUrl, BulkDataURI,
       // zipUrl are signed): verified before anything reads the database or a file; its claims name
       // the principal the route acts as (owner scoping reads request.principal).
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      const url = parsed ?? new URL(req.url ?? '/', 'http://localhost');
       const verified = urlSigner.verify(url.pathname, url.searchParams);
       const principal = verified.ok ? signedUrlPrincipal(verified.userId, verified.tokenId) : undefined;
       // With tokens, every URL the API hands out names its token (k); a URL signed in local mode
@@ -372,8 +373,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const server = createServer((req, res) => {
     const request = startRequestContext(req);
     let pathname = '/';
+    // Parsed once for every stage (front's signature check, the routes); the routes may read its searchParams.
+    let url: URL | undefined;
     try {
-      pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+      url = new URL(req.url ?? '/', 'http://localhost');
+      pathname = url.pathname;
     } catch {
       // A malformed request target: logged as route "other"; handle() answers it.
     }
@@ -381,8 +385,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     res.setHeader('x-request-id', request.id);
     res.once('close', () => logRequest(req, res, request, pathname));
     runInRequestContext(request, () =>
-      front(req, res, request)
-        .then((answered) => (answered ? undefined : handle(req, res)))
+      front(req, res, request, url)
+        .then((answered) => (answered ? undefined : handle(req, res, url)))
         .catch((err: unknown) => sendError(res, err, logError)),
     );
   });

@@ -23,7 +23,7 @@ import type { OwnerFileRepository } from '../storage/dicom-files.js';
 import { withFileSource } from '../storage/file-byte-source.js';
 import type { HeaderCache } from '../storage/header-cache.js';
 import type { LocalBlobStore } from '../storage/local-blob-store.js';
-import type { DicomFileRow } from '../storage/schema.js';
+import type { FileFacts } from '../storage/file-facts-cache.js';
 import { CACHE_CONTROL_DOWNLOAD, etagMatches } from './download-route.js';
 
 export interface BulkDataRouteDeps {
@@ -51,7 +51,7 @@ interface Body {
 export async function handleBulkData(req: IncomingMessage, res: ServerResponse, url: URL, deps: BulkDataRouteDeps): Promise<void> {
   const [, id, pathText] = BULKDATA_PATH_PATTERN.exec(url.pathname) as unknown as [string, string, string];
   const path = parseBulkDataPath(pathText);
-  const file = deps.files.findById(id);
+  const file = deps.files.findFacts(id);
   if (!file) throw new NotFoundError(`No DICOM file with id ${id}`);
   const noData = () => new NotFoundError(`File ${id} has no bulk data at ${pathText}`);
   if (!path) throw noData();
@@ -82,7 +82,7 @@ export async function handleBulkData(req: IncomingMessage, res: ServerResponse, 
   });
 }
 
-async function headerElement(file: DicomFileRow, path: readonly (string | number)[], deps: BulkDataRouteDeps, noData: () => Error): Promise<Body> {
+async function headerElement(file: FileFacts, path: readonly (string | number)[], deps: BulkDataRouteDeps, noData: () => Error): Promise<Body> {
   const header = await deps.headers.get(file);
   const element = findByPath([header.meta, header.dataset], path);
   if (!element || !BINARY_VRS.has(element.vr) || !element.bytes) throw noData();
@@ -90,7 +90,7 @@ async function headerElement(file: DicomFileRow, path: readonly (string | number
   return { length: bytes.length, stream: () => Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]) };
 }
 
-async function pixelData(file: DicomFileRow, deps: BulkDataRouteDeps, noData: () => Error): Promise<Body> {
+async function pixelData(file: FileFacts, deps: BulkDataRouteDeps, noData: () => Error): Promise<Body> {
   if (!file.hasPixelData) throw noData();
   const blobPath = deps.blobs.blobPath(file.sha256);
   let handle;

@@ -58,7 +58,7 @@ export function etagMatches(header: string | undefined, etag: string): boolean {
 
 export async function handleDownload(req: IncomingMessage, res: ServerResponse, url: URL, deps: DownloadRouteDeps): Promise<void> {
   const [, id] = DOWNLOAD_PATH_PATTERN.exec(url.pathname) as unknown as [string, string];
-  const file = deps.files.findById(id);
+  const file = deps.files.findFacts(id);
   if (!file) throw new NotFoundError(`No DICOM file with id ${id}`);
   let handle;
   try {

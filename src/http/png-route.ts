@@ -66,7 +66,7 @@ export async function handlePng(req: IncomingMessage, res: ServerResponse, url: 
   const [, id, frameText] = match as unknown as [string, string, string];
   const query = parsePngQuery(url.searchParams);
 
-  const file = deps.files.findById(id);
+  const file = deps.files.findFacts(id);
   if (!file) throw new NotFoundError(`No DICOM file with id ${id}`);
   if (!file.hasPixelData) throw new NoPixelDataError();
   const options = checkPngArguments({ ...query, frame: Number(frameText) }, file);

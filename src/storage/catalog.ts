@@ -590,6 +590,8 @@ export class CatalogRepository extends CatalogBase {
     db: Db,
     /** users.id whose rows this repository sees. */
     readonly owner: number,
+    /** Called with the ids of the file rows every delete removed, once it returns (caches forget them). */
+    private readonly onFilesDeleted: (ids: readonly string[]) => void = () => {},
   ) {
     super(db);
   }
@@ -779,32 +781,38 @@ export class CatalogRepository extends CatalogBase {
   // ── deletes ──────────────────────────────────────────────────────────────────────────────
 
   deleteFile(fileId: string): CatalogDeleteResult | undefined {
-    return this.transaction(() => {
+    return this.deleted(this.transaction(() => {
       if (!this.file(fileId)) return undefined;
       return this.deleteRows(and(eq(dicomFiles.id, fileId), eq(dicomFiles.ownerRef, this.owner)) as SQL, true);
-    });
+    }));
   }
 
   deleteSeries(seriesId: number): CatalogDeleteResult | undefined {
-    return this.transaction(() => {
+    return this.deleted(this.transaction(() => {
       if (!this.series(seriesId)) return undefined;
       return this.deleteRows(this.ownFiles(eq(dicomFiles.seriesRef, seriesId)), false, { seriesIds: [seriesId] });
-    });
+    }));
   }
 
   deleteStudy(studyId: number): CatalogDeleteResult | undefined {
-    return this.transaction(() => {
+    return this.deleted(this.transaction(() => {
       const study = this.study(studyId);
       if (!study) return undefined;
       return this.deleteRows(this.ownFiles(eq(dicomFiles.studyRef, studyId)), false, { studyIds: [studyId], patientIds: [study.patientRef] });
-    });
+    }));
   }
 
   deletePatient(patientId: number): CatalogDeleteResult | undefined {
-    return this.transaction(() => {
+    return this.deleted(this.transaction(() => {
       if (!this.patient(patientId)) return undefined;
       return this.deleteRows(this.ownFiles(eq(dicomFiles.patientRef, patientId)), false, { patientIds: [patientId] });
-    });
+    }));
+  }
+
+  /** Every delete's result passes here: the deleted ids leave the caches that key on them. */
+  private deleted(result: CatalogDeleteResult | undefined): CatalogDeleteResult | undefined {
+    if (result && result.deletedFiles.length > 0) this.onFilesDeleted(result.deletedFiles.map((f) => f.id));
+    return result;
   }
 
   /** `where` on the owner's files only (the ref index drives it; the owner is checked per row). */

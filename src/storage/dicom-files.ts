@@ -10,19 +10,31 @@
 import { and, count, eq, inArray } from 'drizzle-orm';
 import { CatalogMaintenance, CatalogRepository } from './catalog.js';
 import type { Db } from './db.js';
+import { type FileFacts, FileFactsCache, FileFactsLookup } from './file-facts-cache.js';
 import { type DicomFileRow, dicomFiles, type NewDicomFileRow } from './schema.js';
 
 export class DicomFileRepository {
   /** Maintenance across owners: backfill, repairCounters, checkConsistency (src/storage/catalog.ts). */
   readonly catalog: CatalogMaintenance;
+  /** Immutable facts of files for the companion routes (src/storage/file-facts-cache.ts); every owner's deletes evict from it. */
+  private readonly facts: FileFactsLookup;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    options: { factsCacheEntries?: number } = {},
+  ) {
     this.catalog = new CatalogMaintenance(db);
+    this.facts = new FileFactsLookup(db, new FileFactsCache(options.factsCacheEntries));
   }
 
   /** The files and catalog of one user (cheap: make one per request). */
   forOwner(owner: number): OwnerFileRepository {
-    return new OwnerFileRepository(this.db, owner);
+    return new OwnerFileRepository(this.db, owner, this.facts);
+  }
+
+  /** Entries in the file facts cache (tests, monitoring). */
+  factsCacheSize(): number {
+    return this.facts.cache.size;
   }
 
   /**
@@ -48,8 +60,18 @@ export class OwnerFileRepository {
     private readonly db: Db,
     /** users.id whose files this repository sees and stores. */
     readonly owner: number,
+    private readonly facts: FileFactsLookup = new FileFactsLookup(db, new FileFactsCache(0)),
   ) {
-    this.catalog = new CatalogRepository(db, owner);
+    // The catalog's deletes evict the deleted ids from the facts cache (see file-facts-cache.ts).
+    this.catalog = new CatalogRepository(db, owner, (ids) => facts.cache.evict(ids));
+  }
+
+  /**
+   * The immutable facts of the owner's file (memory after the first lookup; another owner's id is
+   * not found): what the image, download and bulk data routes need.
+   */
+  findFacts(id: string): FileFacts | undefined {
+    return this.facts.find(this.owner, id);
   }
 
   findById(id: string): DicomFileRow | undefined {
