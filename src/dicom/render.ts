@@ -101,9 +101,62 @@ export function renderGray(
   window?: { center: number; width: number },
   bitDepth: 8 | 16 = 8,
 ): DisplayValues {
+  const fused = storedValueRange(stored);
+  if (fused) {
+    // Every stage is a function of the stored value alone: run the same stages once per value of
+    // [min, max] (at most 65536 values) and look each pixel up. Identical output, by construction.
+    const { min, max } = fused;
+    const domain = new Int32Array(max - min + 1);
+    for (let v = 0; v < domain.length; v++) domain[v] = min + v;
+    const table = grayStages(dataset, info, domain, frameIndex, littleEndian, window, bitDepth, (modality) => presentModalityRange(stored, min, modality));
+    const out = bitDepth === 16 ? new Uint16Array(stored.length) : new Uint8Array(stored.length);
+    for (let i = 0; i < stored.length; i++) out[i] = table[stored[i]! - min]!;
+    return out;
+  }
+  return grayStages(dataset, info, stored, frameIndex, littleEndian, window, bitDepth, minMaxWindow);
+}
+
+/** Stored values spanning at most 2^16 integers (all ≤ 16-bit images): their [min, max]; else undefined. */
+function storedValueRange(stored: StoredValues): { min: number; max: number } | undefined {
+  if (stored.length === 0) return undefined;
+  let min = stored[0]!;
+  let max = min;
+  for (let i = 1; i < stored.length; i++) {
+    const v = stored[i]!;
+    if (v < min) min = v;
+    else if (v > max) max = v;
+  }
+  return max - min < 65536 ? { min, max } : undefined;
+}
+
+/**
+ * The min-max window of the modality values of the pixels (not of the whole table): `modality[k]`
+ * is the modality value of stored value min + k; only the values that occur count.
+ */
+function presentModalityRange(stored: StoredValues, min: number, modality: Float64Array): ReturnType<typeof minMaxWindow> {
+  const present = new Uint8Array(modality.length);
+  for (let i = 0; i < stored.length; i++) present[stored[i]! - min] = 1;
+  let count = 0;
+  for (let k = 0; k < present.length; k++) if (present[k]) count++;
+  const values = new Float64Array(count);
+  for (let k = 0, j = 0; k < present.length; k++) if (present[k]) values[j++] = modality[k]!;
+  return minMaxWindow(values);
+}
+
+/** Modality transform, then VOI, then polarity (PS3.3 C.11, PS3.4 N.2.1) over `values`; `minMax` picks the fallback window. */
+function grayStages(
+  dataset: DicomDataset,
+  info: ImageInfo,
+  values: StoredValues,
+  frameIndex: number,
+  littleEndian: boolean,
+  window: { center: number; width: number } | undefined,
+  bitDepth: 8 | 16,
+  minMax: (modality: Float64Array) => ReturnType<typeof minMaxWindow>,
+): DisplayValues {
   const signed = info.pixelRepresentation === 1;
   const transform = readModalityTransform(dataset, frameIndex, littleEndian, signed);
-  const modality = applyModalityTransform(stored, transform);
+  const modality = applyModalityTransform(values, transform);
   const range = presentationRange(info.photometricInterpretation, dataset, bitDepth === 16 ? 65535 : 255);
   const out = bitDepth === 16 ? new Uint16Array(modality.length) : new Uint8Array(modality.length);
   if (window) return applyWindow(modality, window, readWindow(dataset, frameIndex)?.fn ?? readVoiFunction(dataset) ?? 'LINEAR', range, out);
@@ -113,7 +166,7 @@ export function renderGray(
   const modalitySigned = signed || (transform.kind === 'rescale' && (transform.intercept < 0 || transform.slope < 0));
   const voiLut = readVoiLut(dataset, littleEndian, modalitySigned);
   if (voiLut) return applyVoiLut(modality, voiLut, range, out);
-  return applyWindow(modality, minMaxWindow(modality), 'LINEAR', range, out);
+  return applyWindow(modality, minMax(modality), 'LINEAR', range, out);
 }
 
 /** Renders frame `options.frame` (1-based) of the image to a gray (8- or 16-bit) or 8-bit RGB PNG, fitted within maxSize. */
