@@ -194,7 +194,16 @@ describe('series and study ZIPs, and deletes', () => {
   it('deleteDicomFile removes one version: the older one becomes current, its blob stays, every route forgets the deleted one', async () => {
     const v2 = await file('a2v2');
     const bulk = v2.dicomJson['7FE00010'].BulkDataURI as string;
-    expect((await fetch(v2.pngUrl)).status).toBe(200); // rendered and cached
+    // Rendered and cached; every route has looked the file up (its facts are in memory now).
+    const etags = new Map<string, string>();
+    for (const url of [v2.pngUrl, v2.downloadUrl, bulk]) {
+      const r = await fetch(url);
+      expect(r.status, url).toBe(200);
+      await r.arrayBuffer();
+      etags.set(url, r.headers.get('etag')!);
+      const again = await fetch(url, { headers: { 'if-none-match': r.headers.get('etag')! } });
+      expect(again.status, url).toBe(304);
+    }
     const cachedBefore = server.app.renderStats().cache.entries;
     const blobsBefore = blobNames(server.dataDir);
     expect(blobsBefore).toHaveLength(5);
@@ -210,6 +219,10 @@ describe('series and study ZIPs, and deletes', () => {
       const r = await fetch(url);
       expect(r.status, url).toBe(404);
       await r.arrayBuffer();
+      // A browser revalidating its copy is told the file is gone, not 304.
+      const revalidated = await fetch(url, { headers: { 'if-none-match': etags.get(url)! } });
+      expect(revalidated.status, url).toBe(404);
+      await revalidated.arrayBuffer();
     }
     const a2 = await file('a2');
     expect(a2.isCurrentVersion).toBe(true);
