@@ -63,8 +63,9 @@ export interface AuditLogOptions {
 export const FLUSH_INTERVAL_MS = 250;
 export const MAX_PENDING = 500;
 
-/** Rows per INSERT statement: 500 × 7 parameters stays far below SQLite's variable limit. */
-const ROWS_PER_STATEMENT = 500;
+/** One event (columns of schema.ts's auditEvents; `at` in unix ms as its timestamp_ms mode stores it). */
+const INSERT_EVENT =
+  'insert into "audit_events" ("at", "user_ref", "user_name", "token_id", "action", "file_id", "request_id") values (?, ?, ?, ?, ?, ?, ?)';
 
 /** Newest first: (at, id) descending; id makes every position unique. */
 export const AUDIT_ORDERING: Ordering = {
@@ -79,8 +80,10 @@ export interface RequestAudit {
   record(action: AuditAction, fileId: string): void;
 }
 
+type PendingEvent = Omit<typeof auditEvents.$inferInsert, 'at'> & { at: Date };
+
 export class AuditLog {
-  private pending: (typeof auditEvents.$inferInsert)[] = [];
+  private pending: PendingEvent[] = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly flushIntervalMs: number;
@@ -146,11 +149,13 @@ export class AuditLog {
     const batch = this.pending;
     this.pending = [];
     try {
-      this.db.transaction((tx) => {
-        for (let i = 0; i < batch.length; i += ROWS_PER_STATEMENT) {
-          tx.insert(auditEvents).values(batch.slice(i, i + ROWS_PER_STATEMENT)).run();
-        }
-      });
+      // One statement prepared per flush, run per event: building a 500-row INSERT with the query
+      // builder cost more than the rows themselves (≈ 25 µs per event on the 304 path).
+      const client = this.db.$client;
+      const insert = client.prepare(INSERT_EVENT);
+      client.transaction(() => {
+        for (const e of batch) insert.run(e.at.getTime(), e.userRef, e.userName, e.tokenId ?? null, e.action, e.fileId, e.requestId ?? null);
+      })();
     } catch (err) {
       this.options.logError(new Error(`audit log: writing ${batch.length} event(s) failed: ${String(err)}`, { cause: err }));
       this.pending = batch.concat(this.pending);
