@@ -109,11 +109,15 @@ export function renderGray(
     const domain = new Int32Array(max - min + 1);
     for (let v = 0; v < domain.length; v++) domain[v] = min + v;
     const table = grayStages(dataset, info, domain, frameIndex, littleEndian, window, bitDepth, (modality) => presentModalityRange(stored, min, modality));
-    const out = bitDepth === 16 ? new Uint16Array(stored.length) : new Uint8Array(stored.length);
-    for (let i = 0; i < stored.length; i++) out[i] = table[stored[i]! - min]!;
-    return out;
+    return table instanceof Uint16Array ? lookUp(stored, min, table, new Uint16Array(stored.length)) : lookUp(stored, min, table, new Uint8Array(stored.length));
   }
   return grayStages(dataset, info, stored, frameIndex, littleEndian, window, bitDepth, minMaxWindow);
+}
+
+/** out[i] = table[stored[i] − min]. */
+function lookUp<T extends DisplayValues>(stored: StoredValues, min: number, table: T, out: T): T {
+  for (let i = 0; i < stored.length; i++) out[i] = table[stored[i]! - min]!;
+  return out;
 }
 
 /** Stored values spanning at most 2^16 integers (all ≤ 16-bit images): their [min, max]; else undefined. */
