@@ -9,20 +9,24 @@
  */
 import { and, count, eq, inArray } from 'drizzle-orm';
 import { CatalogMaintenance, CatalogRepository } from './catalog.js';
+import { CommitQueue } from './commit-queue.js';
 import type { Db } from './db.js';
 import { type DicomFileRow, dicomFiles, type NewDicomFileRow } from './schema.js';
 
 export class DicomFileRepository {
   /** Maintenance across owners: backfill, repairCounters, checkConsistency (src/storage/catalog.ts). */
   readonly catalog: CatalogMaintenance;
+  /** Group commit of new file rows: one write transaction (one WAL fsync) for the uploads ready together. */
+  readonly commits: CommitQueue;
 
   constructor(private readonly db: Db) {
     this.catalog = new CatalogMaintenance(db);
+    this.commits = new CommitQueue(db.$client);
   }
 
   /** The files and catalog of one user (cheap: make one per request). */
   forOwner(owner: number): OwnerFileRepository {
-    return new OwnerFileRepository(this.db, owner);
+    return new OwnerFileRepository(this.db, owner, this.commits);
   }
 
   /**
@@ -48,6 +52,7 @@ export class OwnerFileRepository {
     private readonly db: Db,
     /** users.id whose files this repository sees and stores. */
     readonly owner: number,
+    private readonly commits: CommitQueue = new CommitQueue(db.$client),
   ) {
     this.catalog = new CatalogRepository(db, owner);
   }
@@ -78,6 +83,15 @@ export class OwnerFileRepository {
    */
   insertOrGetExisting(row: Omit<NewDicomFileRow, 'ownerRef'>): { file: DicomFileRow; duplicate: boolean } {
     return this.catalog.insertFile(row);
+  }
+
+  /**
+   * insertOrGetExisting in the next group transaction (CommitQueue): resolves once the transaction
+   * holding the row has committed (synchronous = FULL: the row is durable), rejects when this
+   * row's insert failed (the other rows of the group are unaffected) or the COMMIT failed.
+   */
+  insertDurably(row: Omit<NewDicomFileRow, 'ownerRef'>): Promise<{ file: DicomFileRow; duplicate: boolean }> {
+    return this.commits.commit(() => this.catalog.insertFile(row));
   }
 
   /** The owner's stored files (all versions). */
