@@ -4,7 +4,7 @@
  * fail the others, the stored bytes are the uploaded ones (the blob is the multipart spool file,
  * hard-linked: src/storage/local-blob-store.ts), and everything is there after a restart.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { syntheticImage } from '../helpers/fixtures.js';
@@ -40,7 +40,10 @@ describe('group commit over HTTP', () => {
     // Each blob holds exactly its upload's bytes; nothing is left in DATA_DIR/tmp.
     for (const [i, r] of stored.entries()) {
       const hash: string = r.file.sha256;
-      expect(sha256(readFileSync(join(server.dataDir, 'blobs', hash.slice(0, 2), hash.slice(2, 4), hash)))).toBe(sha256(files[i]!.bytes));
+      const blob = join(server.dataDir, 'blobs', hash.slice(0, 2), hash.slice(2, 4), hash);
+      expect(sha256(readFileSync(blob))).toBe(sha256(files[i]!.bytes));
+      // Adopted, not copied: the blob is the multipart parser's spool file (created 0600 by fs-capacitor).
+      expect(statSync(blob).mode & 0o777).toBe(0o600);
     }
     expect(readdirSync(join(server.dataDir, 'tmp'))).toEqual([]);
     // Every row is committed: a restart on the same DATA_DIR sees them all, with their catalog.

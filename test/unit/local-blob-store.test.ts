@@ -3,9 +3,7 @@ import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { type FileUpload, WriteStream } from 'graphql-upload-ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spoolPathOf } from '../../src/graphql/upload-dicom.js';
 import { FileTooLargeError } from '../../src/errors.js';
 import { LocalBlobStore } from '../../src/storage/local-blob-store.js';
 
@@ -93,17 +91,6 @@ describe('LocalBlobStore', () => {
       await expect(store.write(Readable.from([Buffer.alloc(10)]), 1e9, spool)).rejects.toThrow(/spooled upload is 3000 bytes/);
       expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
       expect(existsSync(spool)).toBe(true); // the spool is the parser's: never removed by the store
-    });
-
-    it('finds graphql-upload-ts\'s spool file (a private field of the pinned version)', async () => {
-      const capacitor = new WriteStream();
-      await new Promise((resolve) => capacitor.once('ready', resolve));
-      capacitor.write(Buffer.from('x'));
-      const path = spoolPathOf({ capacitor } as unknown as FileUpload);
-      expect(typeof path).toBe('string');
-      expect(existsSync(path!)).toBe(true);
-      capacitor.release();
-      expect(spoolPathOf({} as FileUpload)).toBeNull();
     });
   });
 });
