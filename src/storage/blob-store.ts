@@ -17,8 +17,13 @@ export interface TempBlob {
 
 /** Content-addressed storage of original DICOM bytes (the embedded default is LocalBlobStore). */
 export interface BlobStore {
-  /** Streams `input` to a temp blob, hashing it; rejects with FileTooLargeError past `maxBytes`. */
-  write(input: Readable, maxBytes: number): Promise<TempBlob>;
+  /**
+   * Streams `input` to a temp blob, hashing it; rejects with FileTooLargeError past `maxBytes`.
+   * `spooledAt`: a file that holds (or is being written with) exactly `input`'s bytes — the
+   * multipart parser's spool file — which the store may adopt instead of writing a copy (it then
+   * only reads `input` to hash it); ignored when it cannot (e.g. another file system).
+   */
+  write(input: Readable, maxBytes: number, spooledAt?: string | null): Promise<TempBlob>;
   /** Random access to a committed blob; the caller closes it. */
   open(sha256: string): ByteSource & { close(): void };
   /** Bytes [0, length) of a committed blob. */

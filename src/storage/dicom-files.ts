@@ -9,6 +9,7 @@
  */
 import { and, count, eq, inArray } from 'drizzle-orm';
 import { CatalogMaintenance, CatalogRepository } from './catalog.js';
+import { CommitQueue } from './commit-queue.js';
 import type { Db } from './db.js';
 import { type FileFacts, FileFactsCache, FileFactsLookup } from './file-facts-cache.js';
 import { type DicomFileRow, dicomFiles, type NewDicomFileRow } from './schema.js';
@@ -18,6 +19,8 @@ export class DicomFileRepository {
   readonly catalog: CatalogMaintenance;
   /** Immutable facts of files for the companion routes (src/storage/file-facts-cache.ts); every owner's deletes evict from it. */
   private readonly facts: FileFactsLookup;
+  /** Group commit of new file rows: one write transaction (one WAL fsync) for the uploads ready together. */
+  readonly commits: CommitQueue;
 
   constructor(
     private readonly db: Db,
@@ -25,11 +28,12 @@ export class DicomFileRepository {
   ) {
     this.catalog = new CatalogMaintenance(db);
     this.facts = new FileFactsLookup(db, new FileFactsCache(options.factsCacheEntries));
+    this.commits = new CommitQueue(db.$client);
   }
 
   /** The files and catalog of one user (cheap: make one per request). */
   forOwner(owner: number): OwnerFileRepository {
-    return new OwnerFileRepository(this.db, owner, this.facts);
+    return new OwnerFileRepository(this.db, owner, this.facts, this.commits);
   }
 
   /** Entries in the file facts cache (tests, monitoring). */
@@ -61,6 +65,7 @@ export class OwnerFileRepository {
     /** users.id whose files this repository sees and stores. */
     readonly owner: number,
     private readonly facts: FileFactsLookup = new FileFactsLookup(db, new FileFactsCache(0)),
+    private readonly commits: CommitQueue = new CommitQueue(db.$client),
   ) {
     // The catalog's deletes evict the deleted ids from the facts cache (see file-facts-cache.ts).
     this.catalog = new CatalogRepository(db, owner, (ids) => facts.cache.evict(ids));
@@ -100,6 +105,15 @@ export class OwnerFileRepository {
    */
   insertOrGetExisting(row: Omit<NewDicomFileRow, 'ownerRef'>): { file: DicomFileRow; duplicate: boolean } {
     return this.catalog.insertFile(row);
+  }
+
+  /**
+   * insertOrGetExisting in the next group transaction (CommitQueue): resolves once the transaction
+   * holding the row has committed (synchronous = FULL: the row is durable), rejects when this
+   * row's insert failed (the other rows of the group are unaffected) or the COMMIT failed.
+   */
+  insertDurably(row: Omit<NewDicomFileRow, 'ownerRef'>): Promise<{ file: DicomFileRow; duplicate: boolean }> {
+    return this.commits.commit(() => this.catalog.insertFile(row));
   }
 
   /** The owner's stored files (all versions). */

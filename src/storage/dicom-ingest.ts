@@ -60,12 +60,16 @@ export class DicomIngest {
 
   /**
    * Stores an upload as `owner`'s file (users.id). `open` gives the upload's bytes; it may throw
-   * (or the stream fail) when the upload hit its size limit.
+   * (or the stream fail) when the upload hit its size limit. `spooledPath`: where the multipart
+   * parser spools those bytes (BlobStore.write may adopt that file rather than copy it).
    */
-  async ingest(owner: number, open: () => Readable, filename: string): Promise<IngestResult> {
+  async ingest(owner: number, open: () => Readable, filename: string, spooledPath?: () => string | null): Promise<IngestResult> {
     const files = this.files.forOwner(owner);
     const temp = await Promise.resolve()
-      .then(() => this.blobs.write(open(), this.maxUploadBytes))
+      .then(() => {
+        const input = open();
+        return this.blobs.write(input, this.maxUploadBytes, spooledPath?.());
+      })
       .catch((err: unknown) => {
         throw isUploadTooLarge(err) ? new FileTooLargeError(this.maxUploadBytes) : err;
       });
@@ -76,7 +80,8 @@ export class DicomIngest {
       const parsed = await this.parse(temp.path);
 
       await temp.commit();
-      return files.insertOrGetExisting({
+      // Group commit: answered once the transaction holding the row has committed.
+      return await files.insertDurably({
         id: randomUUID(),
         sha256: temp.sha256,
         filename: cleanFilename(filename),

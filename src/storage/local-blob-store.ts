@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync, unlinkSync } from 'node:fs';
-import { access, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { access, link, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FileTooLargeError } from '../errors.js';
@@ -40,10 +40,42 @@ export class LocalBlobStore implements BlobStore {
     return join(this.blobDir, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
   }
 
-  async write(input: Readable, maxBytes: number): Promise<TempBlob> {
+  async write(input: Readable, maxBytes: number, spooledAt?: string | null): Promise<TempBlob> {
     const tempPath = join(this.tmpDir, `${randomUUID()}.part`);
     const hash = createHash('sha256');
     let byteSize = 0;
+    // One write of the body: the multipart parser's spool file (same file system) becomes the temp
+    // blob by a hard link made now, while the parser may still be writing to that inode; `input`
+    // (its bytes, ending when the whole upload is on disk) is then only read and hashed.
+    if (spooledAt && (await linkOrFalse(spooledAt, tempPath))) {
+      try {
+        await new Promise<void>((resolve, reject) => {
+          input.on('error', reject);
+          input.on('data', (chunk: Buffer) => {
+            byteSize += chunk.length;
+            if (byteSize > maxBytes) {
+              input.destroy();
+              return reject(new FileTooLargeError(maxBytes));
+            }
+            hash.update(chunk);
+          });
+          input.on('end', resolve);
+        });
+        const fh = await open(tempPath, 'r+');
+        try {
+          // The spool file holds exactly the bytes hashed (the parser wrote nothing after them).
+          const { size } = await fh.stat();
+          if (size !== byteSize) throw new Error(`spooled upload is ${size} bytes, its stream gave ${byteSize}`);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+      } catch (err) {
+        await rm(tempPath, { force: true });
+        throw err;
+      }
+      return this.tempBlob(tempPath, hash.digest('hex'), byteSize);
+    }
     const out = createWriteStream(tempPath, { flags: 'wx' });
     try {
       await new Promise<void>((resolve, reject) => {
@@ -74,7 +106,11 @@ export class LocalBlobStore implements BlobStore {
       await rm(tempPath, { force: true });
       throw err;
     }
-    const sha256 = hash.digest('hex');
+    return this.tempBlob(tempPath, hash.digest('hex'), byteSize);
+  }
+
+  /** The temp blob at `tempPath` (written and fsynced): commit renames it into place. */
+  private tempBlob(tempPath: string, sha256: string, byteSize: number): TempBlob {
     const finalPath = this.blobPath(sha256);
     let committed = false;
     /** Counted in `committing` from commit() until discard(). */
@@ -151,6 +187,16 @@ export class LocalBlobStore implements BlobStore {
     } catch {
       return false;
     }
+  }
+}
+
+/** Hard-links `from` as `to`; false when that is not possible (another file system, no such file, …). */
+async function linkOrFalse(from: string, to: string): Promise<boolean> {
+  try {
+    await link(from, to);
+    return true;
+  } catch {
+    return false;
   }
 }
 

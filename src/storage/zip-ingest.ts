@@ -34,6 +34,11 @@ export interface UploadInput {
   readonly filename: string;
   /** A fresh stream of the upload's bytes from the start (may be called more than once). */
   readonly open: () => Readable;
+  /**
+   * Path of the file the multipart parser spools the upload to, if known (BlobStore.write may
+   * adopt it instead of writing a second copy); read after `open()` has given bytes.
+   */
+  readonly spooledPath?: () => string | null;
 }
 
 export interface ArchiveOptions {
@@ -96,7 +101,7 @@ export class UploadIngest {
       return outcomes;
     }
     budget.remaining -= 1;
-    report(await this.settle(source, () => this.ingest.ingest(owner, input.open, input.filename)));
+    report(await this.settle(source, () => this.ingest.ingest(owner, input.open, input.filename, input.spooledPath)));
     return outcomes;
   }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -55,5 +55,42 @@ describe('LocalBlobStore', () => {
     const store = new LocalBlobStore(dir);
     expect(await store.sweepTemp()).toBe(1);
     expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
+  });
+
+  describe('adopting the multipart spool file (one write of the body)', () => {
+    it('hard-links the spool file: no second copy, the blob survives the spool\'s removal', async () => {
+      const store = new LocalBlobStore(dir);
+      const bytes = Buffer.from('spooled dicom '.repeat(50_000));
+      const spool = join(dir, 'spool.tmp');
+      writeFileSync(spool, bytes);
+      const temp = await store.write(createReadStream(spool, { highWaterMark: 4096 }), 1e9, spool);
+      expect(temp.sha256).toBe(sha(bytes));
+      expect(temp.byteSize).toBe(bytes.length);
+      expect(statSync(temp.path).ino).toBe(statSync(spool).ino); // the same file, not a copy
+      await temp.commit();
+      await temp.discard();
+      unlinkSync(spool); // the multipart parser removes its spool when the request ends
+      expect(readFileSync(store.blobPath(temp.sha256))).toEqual(bytes);
+      expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
+    });
+
+    it('copies as before when the spool cannot be linked', async () => {
+      const store = new LocalBlobStore(dir);
+      const bytes = Buffer.from('abc'.repeat(1000));
+      const temp = await store.write(Readable.from([bytes]), 1e9, join(dir, 'no-such-spool'));
+      expect(temp.sha256).toBe(sha(bytes));
+      await temp.commit();
+      expect(readFileSync(store.blobPath(temp.sha256))).toEqual(bytes);
+    });
+
+    it('rejects past the limit, or when the spool does not hold exactly the streamed bytes, and leaves no temp file', async () => {
+      const store = new LocalBlobStore(dir);
+      const spool = join(dir, 'spool.tmp');
+      writeFileSync(spool, Buffer.alloc(3000));
+      await expect(store.write(createReadStream(spool, { highWaterMark: 1000 }), 2000, spool)).rejects.toBeInstanceOf(FileTooLargeError);
+      await expect(store.write(Readable.from([Buffer.alloc(10)]), 1e9, spool)).rejects.toThrow(/spooled upload is 3000 bytes/);
+      expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
+      expect(existsSync(spool)).toBe(true); // the spool is the parser's: never removed by the store
+    });
   });
 });
