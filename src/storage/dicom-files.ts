@@ -9,12 +9,15 @@
  */
 import { and, count, eq, inArray } from 'drizzle-orm';
 import { CatalogMaintenance, CatalogRepository } from './catalog.js';
+import { DataVersions } from './data-versions.js';
 import type { Db } from './db.js';
 import { type DicomFileRow, dicomFiles, type NewDicomFileRow } from './schema.js';
 
 export class DicomFileRepository {
   /** Maintenance across owners: backfill, repairCounters, checkConsistency (src/storage/catalog.ts). */
   readonly catalog: CatalogMaintenance;
+  /** Per-owner count of committed inserts and deletes (answer caches compare it). */
+  readonly versions = new DataVersions();
 
   constructor(private readonly db: Db) {
     this.catalog = new CatalogMaintenance(db);
@@ -22,7 +25,7 @@ export class DicomFileRepository {
 
   /** The files and catalog of one user (cheap: make one per request). */
   forOwner(owner: number): OwnerFileRepository {
-    return new OwnerFileRepository(this.db, owner);
+    return new OwnerFileRepository(this.db, owner, this.versions);
   }
 
   /**
@@ -48,8 +51,9 @@ export class OwnerFileRepository {
     private readonly db: Db,
     /** users.id whose files this repository sees and stores. */
     readonly owner: number,
+    versions?: DataVersions,
   ) {
-    this.catalog = new CatalogRepository(db, owner);
+    this.catalog = new CatalogRepository(db, owner, versions);
   }
 
   findById(id: string): DicomFileRow | undefined {
