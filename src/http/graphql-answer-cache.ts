@@ -140,7 +140,9 @@ export class GraphqlAnswerCache {
       headers[name] = value;
     });
     send(res, response.status, headers, answer);
-    if (response.status === 200 && hints.operationType === 'query' && hints.cacheable) {
+    const now = this.options.now();
+    const validNow = hints.validAfter < now && now <= hints.validUntil;
+    if (response.status === 200 && hints.operationType === 'query' && hints.cacheable && validNow) {
       const size = answer.length + key.length * 2 + 64 * hints.audited.length + 512;
       this.entries.set(key, {
         version,
