@@ -63,8 +63,13 @@ export interface AuditLogOptions {
 export const FLUSH_INTERVAL_MS = 250;
 export const MAX_PENDING = 500;
 
-/** Rows per INSERT statement: 500 × 7 parameters stays far below SQLite's variable limit. */
-const ROWS_PER_STATEMENT = 500;
+/**
+ * One event, prepared once per log; a flush runs it per pending event inside one transaction.
+ * Plain SQL on the driver: this runs for every audited request, and the query builder's
+ * per-run parameter mapping cost more than the insert itself.
+ */
+const INSERT_EVENT =
+  'INSERT INTO audit_events (at, user_ref, user_name, token_id, action, file_id, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)';
 
 /** Newest first: (at, id) descending; id makes every position unique. */
 export const AUDIT_ORDERING: Ordering = {
@@ -87,6 +92,7 @@ export class AuditLog {
   private readonly maxPending: number;
   private readonly maxRetained: number;
   private readonly now: () => Date;
+  private insertStatement: ReturnType<Db['$client']['prepare']> | undefined;
 
   constructor(
     private readonly db: Db,
@@ -146,11 +152,12 @@ export class AuditLog {
     const batch = this.pending;
     this.pending = [];
     try {
-      this.db.transaction((tx) => {
-        for (let i = 0; i < batch.length; i += ROWS_PER_STATEMENT) {
-          tx.insert(auditEvents).values(batch.slice(i, i + ROWS_PER_STATEMENT)).run();
-        }
-      });
+      // A prepared one-row INSERT per event: building a multi-row INSERT with the query builder
+      // (and preparing it anew for each batch size) cost more than the events' requests.
+      const insert = (this.insertStatement ??= this.db.$client.prepare(INSERT_EVENT));
+      this.db.$client.transaction(() => {
+        for (const e of batch) insert.run(e.at.getTime(), e.userRef, e.userName, e.tokenId ?? null, e.action, e.fileId, e.requestId ?? null);
+      })();
     } catch (err) {
       this.options.logError(new Error(`audit log: writing ${batch.length} event(s) failed: ${String(err)}`, { cause: err }));
       this.pending = batch.concat(this.pending);

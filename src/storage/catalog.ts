@@ -856,6 +856,14 @@ export class CatalogRepository extends CatalogBase {
  * repair and the consistency check. Never handed to request handlers.
  */
 export class CatalogMaintenance extends CatalogBase {
+  constructor(
+    db: Db,
+    /** Bumped after committed changes of catalogued data (answer caches). */
+    private readonly versions?: DataVersions,
+  ) {
+    super(db);
+  }
+
   /**
    * Places a row that is already stored but not yet in the catalog (the backfill after an
    * upgrade), with its attributes updated from `attributes` (a fresh summary of its header).
@@ -863,9 +871,9 @@ export class CatalogMaintenance extends CatalogBase {
    * be placed in any order, even while new uploads arrive.
    */
   placeExisting(fileId: string, attributes: Partial<NewDicomFileRow>): void {
-    this.transaction(() => {
+    const owner = this.transaction(() => {
       const row = this.db.select().from(dicomFiles).where(eq(dicomFiles.id, fileId)).get();
-      if (!row || row.seriesRef !== null) return;
+      if (!row || row.seriesRef !== null) return undefined;
       const merged = { ...row, ...attributes, id: row.id, sha256: row.sha256, uploadedAt: row.uploadedAt };
       const { patientRef, studyRef, seriesRef, isCurrent, exact } = this.place(merged, row.ownerRef, false);
       this.db
@@ -879,7 +887,9 @@ export class CatalogMaintenance extends CatalogBase {
         this.refreshStudy(studyRef);
         this.refreshPatient(patientRef);
       }
+      return row.ownerRef;
     });
+    if (owner !== undefined) this.versions?.bump(owner);
   }
 
   /** Rows stored before the catalog existed (no series yet), oldest first. */
@@ -910,6 +920,7 @@ export class CatalogMaintenance extends CatalogBase {
         WHERE f.patient_ref = patient_names.patient_ref AND f.patient_name = patient_names.name)`);
       this.db.run(sql`DELETE FROM patient_names WHERE file_count = 0`);
     });
+    this.versions?.bumpAll();
   }
 
   /**

@@ -8,14 +8,23 @@
  */
 export class DataVersions {
   private readonly versions = new Map<number, number>();
+  /** One counter for all bumps: a version is never handed out twice. */
+  private last = 0;
+  /** Every owner's version is at least this (bumpAll). */
+  private floor = 0;
 
-  /** The owner's current version (0 until the owner's first write in this process). */
+  /** The owner's current version (0 until a write in this process). */
   of(owner: number): number {
-    return this.versions.get(owner) ?? 0;
+    return Math.max(this.versions.get(owner) ?? 0, this.floor);
   }
 
   /** After a committed write of `owner`'s data. */
   bump(owner: number): void {
-    this.versions.set(owner, this.of(owner) + 1);
+    this.versions.set(owner, ++this.last);
+  }
+
+  /** After a committed write that may touch any owner's data (maintenance). */
+  bumpAll(): void {
+    this.floor = ++this.last;
   }
 }

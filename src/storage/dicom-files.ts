@@ -16,11 +16,11 @@ import { type DicomFileRow, dicomFiles, type NewDicomFileRow } from './schema.js
 export class DicomFileRepository {
   /** Maintenance across owners: backfill, repairCounters, checkConsistency (src/storage/catalog.ts). */
   readonly catalog: CatalogMaintenance;
-  /** Per-owner count of committed inserts and deletes (answer caches compare it). */
+  /** Per-owner version of the stored data, bumped after committed inserts, deletes and catalog maintenance (answer caches compare it). */
   readonly versions = new DataVersions();
 
   constructor(private readonly db: Db) {
-    this.catalog = new CatalogMaintenance(db);
+    this.catalog = new CatalogMaintenance(db, this.versions);
   }
 
   /** The files and catalog of one user (cheap: make one per request). */

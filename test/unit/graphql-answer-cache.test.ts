@@ -227,3 +227,23 @@ describe('AnswerCacheHints', () => {
     expect(u.cacheable).toBe(false);
   });
 });
+
+describe('DataVersions', () => {
+  it('changes an owner\'s version on each of its writes and every owner\'s on bumpAll, never repeating one', () => {
+    const v = new DataVersions();
+    expect(v.of(1)).toBe(0);
+    v.bump(1);
+    const one = v.of(1);
+    expect(one).not.toBe(0);
+    expect(v.of(2)).toBe(0);
+    v.bump(2);
+    expect(v.of(1)).toBe(one);
+    v.bumpAll();
+    const afterAll = [v.of(1), v.of(2), v.of(3)];
+    expect(afterAll[0]).not.toBe(one);
+    expect(afterAll[2]).not.toBe(0);
+    v.bump(1);
+    expect(v.of(1)).not.toBe(afterAll[0]);
+    expect(v.of(2)).toBe(afterAll[1]);
+  });
+});
