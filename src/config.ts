@@ -44,6 +44,8 @@ export interface Config {
   readonly maxInflateRatio: number;
   /** Bytes of rendered PNGs kept in memory (LRU; 0 disables the cache). */
   readonly pngCacheBytes: number;
+  /** Bytes of GraphQL query answers kept in memory (LRU; 0 disables; src/http/graphql-answer-cache.ts). */
+  readonly graphqlAnswerCacheBytes: number;
   /** Files one request may store: multipart files and ZIP entries together. */
   readonly maxFilesPerRequest: number;
   /** Uncompressed bytes one ZIP archive may declare (and inflate to) in all: zip bombs. */
@@ -211,6 +213,7 @@ export function loadConfig(env: Env = process.env): Config {
     parseMaxHeapMb: integer(env, 'PARSE_MAX_HEAP_MB', 512, 32, 1_000_000),
     maxInflateRatio: integer(env, 'MAX_INFLATE_RATIO', 200, 1, 1_000_000),
     pngCacheBytes: integer(env, 'PNG_CACHE_BYTES', 64 * 1024 ** 2, 0, Number.MAX_SAFE_INTEGER),
+    graphqlAnswerCacheBytes: integer(env, 'GRAPHQL_ANSWER_CACHE_BYTES', 32 * 1024 ** 2, 0, Number.MAX_SAFE_INTEGER),
     maxFilesPerRequest: integer(env, 'MAX_FILES_PER_REQUEST', 1000, 1, 1_000_000),
     maxArchiveBytes: integer(env, 'MAX_ARCHIVE_BYTES', 8 * GiB, 1, Number.MAX_SAFE_INTEGER),
     maxZipRatio: integer(env, 'MAX_ZIP_RATIO', 200, 1, 1_000_000),

@@ -74,6 +74,11 @@ export class UrlSigner {
    * u, k, exp and sig appended. The path must not already carry any of SIGNATURE_PARAMS.
    */
   sign(pathAndQuery: string, claims: UrlClaims): string {
+    return this.signWithExpiry(pathAndQuery, claims).url;
+  }
+
+  /** sign(), also telling the expiry (unix seconds) the URL got. */
+  signWithExpiry(pathAndQuery: string, claims: UrlClaims): { url: string; exp: number } {
     const url = new URL(pathAndQuery, 'http://localhost');
     for (const name of SIGNATURE_PARAMS) {
       if (url.searchParams.has(name)) throw new Error(`a signed route must not use the query parameter "${name}"`);
@@ -82,9 +87,23 @@ export class UrlSigner {
     if (claims.tokenId !== null && !TOKEN_ID.test(claims.tokenId)) throw new Error('invalid token id');
     url.searchParams.append('u', String(claims.userId));
     if (claims.tokenId !== null) url.searchParams.append('k', claims.tokenId);
-    url.searchParams.append('exp', String(this.expiryFor()));
+    const exp = this.expiryFor();
+    url.searchParams.append('exp', String(exp));
     url.searchParams.append('sig', this.mac(url.pathname, url.searchParams).toString('base64url'));
-    return `${url.pathname}?${url.searchParams.toString()}`;
+    return { url: `${url.pathname}?${url.searchParams.toString()}`, exp };
+  }
+
+  /**
+   * The instants (unix ms) at which sign() gives expiry `exp`: after < now ≤ until. A cached
+   * answer holding a URL with this expiry equals a fresh one only then.
+   */
+  expiryWindow(exp: number): { after: number; until: number } {
+    return { after: (exp - this.bucket - this.ttl) * 1000, until: (exp - this.ttl) * 1000 };
+  }
+
+  /** The signer's clock (unix ms): what expiries are computed from. */
+  currentTime(): number {
+    return this.now();
   }
 
   /**

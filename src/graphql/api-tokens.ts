@@ -88,7 +88,10 @@ builder.queryField('viewer', (t) =>
   t.field({
     type: ViewerRef,
     description: 'Who this request acts as.',
-    resolve: (_root, _args, ctx) => ({ name: ctx.principal.userName, isAdmin: ctx.principal.isAdmin }),
+    resolve: (_root, _args, ctx) => {
+      ctx.answerCache?.uncacheable(); // about the principal, not the user's files
+      return { name: ctx.principal.userName, isAdmin: ctx.principal.isAdmin };
+    },
   }),
 );
 
@@ -96,7 +99,10 @@ builder.queryField('apiTokens', (t) =>
   t.field({
     type: [ApiTokenRef],
     description: "The viewer's API tokens (revoked and expired ones too), oldest first.",
-    resolve: (_root, _args, ctx) => ctx.apiTokens.list(ctx.principal.userId),
+    resolve: (_root, _args, ctx) => {
+      ctx.answerCache?.uncacheable(); // tokens change (lastUsedAt, revocation) without a file write
+      return ctx.apiTokens.list(ctx.principal.userId);
+    },
   }),
 );
 

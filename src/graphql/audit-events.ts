@@ -98,6 +98,7 @@ builder.queryField('auditEvents', (t) =>
       description: 'The audit trail, newest first: who uploaded, read the header of, rendered, downloaded or deleted which file, when. Admins only (FORBIDDEN otherwise).',
       args: { filter: t.arg({ type: AuditEventFilterInput, required: false }) },
       resolve: (_root, args, ctx) => {
+        ctx.answerCache?.uncacheable(); // every request adds events
         requireAdmin(ctx.principal);
         return toConnection(ctx.auditLog.list(auditFilter(args.filter), args));
       },

@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/principal.js';
+import type { AnswerCacheHints } from './answer-cache-hints.js';
 import type { ApiTokenRepository } from '../storage/api-tokens.js';
 import type { UrlSigner } from '../auth/url-signer.js';
 import type { AuditLog, RequestAudit } from '../storage/audit-log.js';
@@ -37,4 +38,9 @@ export interface Context {
   readonly baseUrl: string;
   /** Signs companion URLs for the principal (signedUrl() in signed-url.ts). */
   readonly urlSigner: UrlSigner;
+  /**
+   * Present when the answer may be cached (src/http/graphql-answer-cache.ts): fields whose value
+   * can change without a write of the user's files call `uncacheable()` (answer-cache-hints.ts).
+   */
+  readonly answerCache?: AnswerCacheHints;
 }

@@ -2,6 +2,12 @@
 import type { Context } from './context.js';
 
 /** ctx.baseUrl + the route path, signed for ctx.principal (its user and API token). */
-export function signedUrl(ctx: Pick<Context, 'baseUrl' | 'urlSigner' | 'principal'>, pathAndQuery: string): string {
-  return ctx.baseUrl + ctx.urlSigner.sign(pathAndQuery, { userId: ctx.principal.userId, tokenId: ctx.principal.tokenId });
+export function signedUrl(ctx: Pick<Context, 'baseUrl' | 'urlSigner' | 'principal' | 'answerCache'>, pathAndQuery: string): string {
+  const { url, exp } = ctx.urlSigner.signWithExpiry(pathAndQuery, { userId: ctx.principal.userId, tokenId: ctx.principal.tokenId });
+  if (ctx.answerCache) {
+    // The URL's expiry is bucketed: an answer holding it is only reusable while the bucket lasts.
+    const window = ctx.urlSigner.expiryWindow(exp);
+    ctx.answerCache.limitValidity(window.after, window.until);
+  }
+  return ctx.baseUrl + url;
 }

@@ -37,6 +37,7 @@ import { handleDownload, isDownloadPath } from './download-route.js';
 import { handlePng, isPngPath, renderingKeyPrefix } from './png-route.js';
 import { handleZip, isZipPath } from './zip-route.js';
 import { createGraphqlHandler, type Services } from './yoga.js';
+import { GraphqlAnswerCache, isCacheableRequest } from './graphql-answer-cache.js';
 import { CorsPolicy } from './cors.js';
 import { RateLimiter } from './rate-limit.js';
 import { createLogger, type Logger, serializeError } from '../observability/logger.js';
@@ -70,6 +71,8 @@ export interface AppOptions {
   readonly principalForSignedUrl?: PrincipalForSignedUrl;
   /** Longest wait of an audit event in memory (default 250 ms; tests lengthen it). */
   readonly auditFlushIntervalMs?: number;
+  /** The clock (unix ms) of signed URLs and the GraphQL answer cache (default Date.now; tests move it). */
+  readonly now?: () => number;
 }
 
 
@@ -87,6 +90,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const authenticator = new Authenticator(config.auth, apiTokens);
   const urlSigner = new UrlSigner(await loadUrlSigningKey({ secret: config.urlSigningSecret, dataDir: config.dataDir }), {
     ttlSeconds: config.signedUrlTtlSeconds,
+    ...(options.now ? { now: options.now } : {}),
   });
   const signedUrlPrincipal =
     options.principalForSignedUrl ?? principalForSignedUrl(new UserRepository(database.db), apiTokens);
@@ -156,6 +160,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
     },
   );
+  const answerCache =
+    config.graphqlAnswerCacheBytes > 0
+      ? new GraphqlAnswerCache({
+          maxBytes: config.graphqlAnswerCacheBytes,
+          now: () => urlSigner.currentTime(),
+          yoga,
+          versions: files.versions,
+          auditLog,
+          metrics,
+        })
+      : undefined;
   const pool = new RenderPool({
     workers: config.renderWorkers,
     timeoutMs: config.renderTimeoutMs,
@@ -239,6 +254,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     }
     // Every other path is unknown: the same JSON 404 as the companion routes (yoga's is empty).
     if (url.pathname !== '/graphql') return sendJsonError(res, 404, 'NOT_FOUND', 'Not found');
+    const request = requestContextOf(req);
+    if (answerCache && request && isCacheableRequest(req)) return answerCache.handle(req, res, request);
     await yoga.requestListener(req, res);
   }
 

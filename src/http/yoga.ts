@@ -9,6 +9,7 @@ import type { Context } from '../graphql/context.js';
 import { schema } from '../graphql/schema.js';
 import type { Metrics } from '../observability/metrics.js';
 import { requestContextOf } from '../observability/request-context.js';
+import { answerCacheHintsOf } from './graphql-answer-cache.js';
 
 export type Services = Omit<Context, 'baseUrl' | 'principal' | 'audit'>;
 /** The services of one request, scoped to its principal's user (files, catalog, uploads, deletions). */
@@ -58,10 +59,17 @@ function operationTracking(metrics: Metrics | undefined): Plugin<{ req?: Incomin
         request.operationName = name;
         request.operationType = type;
       }
+      const hints = (args.contextValue as Partial<Context>).answerCache;
+      if (hints) {
+        hints.operationName = name;
+        hints.operationType = type;
+      }
       return {
         onExecuteDone({ result }) {
           // Streams (@defer) count as successful; their errors are per increment.
           const ok = !('errors' in result) || !result.errors || result.errors.length === 0;
+          // Only a complete answer without errors is reused (src/http/graphql-answer-cache.ts).
+          if (!ok || Symbol.asyncIterator in result) hints?.uncacheable();
           metrics?.operation(name, type, ok);
         },
       };
@@ -73,6 +81,7 @@ function operationTracking(metrics: Metrics | undefined): Plugin<{ req?: Incomin
         request.operationName = name;
         request.operationType = type;
       }
+      (args.contextValue as Partial<Context>).answerCache?.uncacheable();
       metrics?.operation(name, type, true);
     },
   };
@@ -110,7 +119,15 @@ export function createGraphqlHandler(servicesFor: ServicesFor, options: GraphqlH
       if (!principal) throw new Error('request reached GraphQL without a principal');
       const services = servicesFor(principal);
       const audit = services.auditLog.forRequest(principal, requestContext?.id);
-      return { ...services, principal, audit, baseUrl: options.publicUrl ?? new URL(request.url).origin };
+      // Set when the answer cache runs this request: the answer's cacheability is collected here.
+      const answerCache = answerCacheHintsOf(req);
+      return {
+        ...services,
+        principal,
+        audit: answerCache ? answerCache.recording(audit) : audit,
+        baseUrl: options.publicUrl ?? new URL(request.url).origin,
+        ...(answerCache ? { answerCache } : {}),
+      };
     },
     maskedErrors: {
       maskError(error, message, isDev) {

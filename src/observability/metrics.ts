@@ -33,6 +33,12 @@ export class Metrics {
     labelNames: ['operation_name', 'operation_type', 'result'] as const,
     registers: [this.registry],
   });
+  readonly graphqlAnswerCache = new Counter({
+    name: 'dicomql_graphql_answer_cache_total',
+    help: 'GraphQL queries looked up in the answer cache, by result (hit, miss)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   readonly uploads = new Counter({
     name: 'dicomql_uploads_total',
     help: 'Uploaded files (ZIP entries counted one by one) by result: stored, duplicate or the error code',

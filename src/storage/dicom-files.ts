@@ -10,6 +10,7 @@
 import { and, count, eq, inArray } from 'drizzle-orm';
 import { CatalogMaintenance, CatalogRepository } from './catalog.js';
 import { CommitQueue } from './commit-queue.js';
+import { DataVersions } from './data-versions.js';
 import type { Db } from './db.js';
 import { type FileFacts, FileFactsCache, FileFactsLookup } from './file-facts-cache.js';
 import { type DicomFileRow, dicomFiles, type NewDicomFileRow } from './schema.js';
@@ -21,19 +22,21 @@ export class DicomFileRepository {
   private readonly facts: FileFactsLookup;
   /** Group commit of new file rows: one write transaction (one WAL fsync) for the uploads ready together. */
   readonly commits: CommitQueue;
+  /** Per-owner version of the stored data, bumped after committed inserts, deletes and catalog maintenance (answer caches compare it). */
+  readonly versions = new DataVersions();
 
   constructor(
     private readonly db: Db,
     options: { factsCacheEntries?: number } = {},
   ) {
-    this.catalog = new CatalogMaintenance(db);
+    this.catalog = new CatalogMaintenance(db, this.versions);
     this.facts = new FileFactsLookup(db, new FileFactsCache(options.factsCacheEntries));
     this.commits = new CommitQueue(db.$client);
   }
 
   /** The files and catalog of one user (cheap: make one per request). */
   forOwner(owner: number): OwnerFileRepository {
-    return new OwnerFileRepository(this.db, owner, this.facts, this.commits);
+    return new OwnerFileRepository(this.db, owner, this.facts, this.commits, this.versions);
   }
 
   /** Entries in the file facts cache (tests, monitoring). */
@@ -66,9 +69,11 @@ export class OwnerFileRepository {
     readonly owner: number,
     private readonly facts: FileFactsLookup = new FileFactsLookup(db, new FileFactsCache(0)),
     private readonly commits: CommitQueue = new CommitQueue(db.$client),
+    versions?: DataVersions,
   ) {
-    // The catalog's deletes evict the deleted ids from the facts cache (see file-facts-cache.ts).
-    this.catalog = new CatalogRepository(db, owner, (ids) => facts.cache.evict(ids));
+    // The catalog's deletes evict the deleted ids from the facts cache (see file-facts-cache.ts)
+    // and bump the owner's data version (answer caches), as do its inserts.
+    this.catalog = new CatalogRepository(db, owner, (ids) => facts.cache.evict(ids), versions);
   }
 
   /**

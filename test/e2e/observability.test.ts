@@ -78,8 +78,10 @@ describe('metrics and readiness', () => {
     const { body } = await server.gql('query Img($id: ID!) { dicomFile(id: $id) { pngUrl } }', { id });
     expect((await fetch(body.data.dicomFile.pngUrl)).status).toBe(200);
     expect((await fetch(body.data.dicomFile.pngUrl)).status).toBe(200);
-    for (let i = 0; i < 2; i++) {
-      const attr = await server.gql('query ($id: ID!) { dicomFile(id: $id) { attribute(tag: "Rows") { value } } }', { id });
+    // Two different queries: the second reads the header from the header cache (an identical
+    // query would be answered by the GraphQL answer cache without reading the header).
+    for (const tag of ['Rows', 'Columns']) {
+      const attr = await server.gql(`query ($id: ID!) { dicomFile(id: $id) { attribute(tag: "${tag}") { value } } }`, { id });
       expect(attr.body.data.dicomFile.attribute.value).toEqual([4]);
     }
 
@@ -99,6 +101,7 @@ describe('metrics and readiness', () => {
     expect(metric(text, 'dicomql_graphql_operations_total{operation_name="Img",operation_type="query",result="success"}')).toBe(1);
     expect(metric(text, 'dicomql_header_cache_misses_total')).toBe(1);
     expect(metric(text, 'dicomql_header_cache_hits_total')).toBe(1);
+    expect(metric(text, 'dicomql_graphql_answer_cache_total{result="miss"}')).toBe(3);
     expect(text).toContain('dicomql_render_queue_size 0');
     expect(text).toContain('dicomql_render_pool_utilization');
     expect(text).toContain('dicomql_process_cpu_seconds_total');

@@ -22,6 +22,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MAX_FILES_PER_REQUEST: '0' })).toThrow(/MAX_FILES_PER_REQUEST must be between 1/);
   });
 
+  it('reads the GraphQL answer cache bound (32 MiB by default; 0 disables)', () => {
+    expect(loadConfig({}).graphqlAnswerCacheBytes).toBe(32 * 1024 ** 2);
+    expect(loadConfig({ GRAPHQL_ANSWER_CACHE_BYTES: '0' }).graphqlAnswerCacheBytes).toBe(0);
+    expect(loadConfig({ GRAPHQL_ANSWER_CACHE_BYTES: '1000' }).graphqlAnswerCacheBytes).toBe(1000);
+    expect(() => loadConfig({ GRAPHQL_ANSWER_CACHE_BYTES: '-1' })).toThrow(/GRAPHQL_ANSWER_CACHE_BYTES must be a whole number/);
+  });
+
   it('reads the render settings', () => {
     const c = loadConfig({ RENDER_WORKERS: '3', RENDER_TIMEOUT_MS: '50', RENDER_QUEUE: '7', PNG_CACHE_BYTES: '0' });
     expect(c).toMatchObject({ renderWorkers: 3, renderTimeoutMs: 50, renderQueue: 7, pngCacheBytes: 0 });
