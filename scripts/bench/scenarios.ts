@@ -233,7 +233,7 @@ export interface Origins {
 }
 
 /** Every throughput measurement of the selected groups. */
-export function measurements(prepared: Prepared, serverUrl: string, ct: Buffer, groups: ReadonlySet<ScenarioGroup>, maxRendersPerSec = 250): Measurement[] {
+export function measurements(prepared: Prepared, serverUrl: string, ct: Buffer, groups: ReadonlySet<ScenarioGroup>, maxRendersPerSec = 1500): Measurement[] {
   const list: Measurement[] = [];
   if (groups.has('attribute') || groups.has('png')) {
     // the bare JSON floor is also the reference of the 304 answers
