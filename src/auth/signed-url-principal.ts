@@ -10,13 +10,17 @@ export type PrincipalForSignedUrl = (userId: number, tokenId: string | null) => 
 /**
  * Local-mode URLs (the local user, no token) need no lookup. A URL naming a token acts for that
  * token's user while the token is valid (checked on every request: revoking a token ends its
- * URLs); one naming only a user acts for that user while the user exists.
+ * URLs); one naming only a user acts for that user while the user exists. With `requireToken`
+ * (AUTH=token, where every URL the API hands out names its token) a URL without one opens nothing:
+ * URLs signed in local mode stop working once tokens are on.
  */
 export function principalForSignedUrl(
   users: Pick<UserRepository, 'findById'>,
   tokens: Pick<ApiTokenRepository, 'activeOwner'>,
+  options: { requireToken: boolean } = { requireToken: false },
 ): PrincipalForSignedUrl {
   return (userId, tokenId) => {
+    if (tokenId === null && options.requireToken) return undefined;
     if (userId === LOCAL_USER_ID && tokenId === null) return LOCAL_PRINCIPAL;
     if (tokenId !== null) {
       const owner = tokens.activeOwner(tokenId, userId);

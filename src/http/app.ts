@@ -93,7 +93,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...(options.now ? { now: options.now } : {}),
   });
   const signedUrlPrincipal =
-    options.principalForSignedUrl ?? principalForSignedUrl(new UserRepository(database.db), apiTokens);
+    options.principalForSignedUrl ?? principalForSignedUrl(new UserRepository(database.db), apiTokens, { requireToken: config.auth === 'token' });
   /** Expiry (unix ms) of each request's verified signed URL: the image route caps max-age with it. */
   const signedUrlExpiry = new WeakMap<IncomingMessage, number>();
   // Files stored before the catalog existed (migration 0001) are placed in it once; a no-op after.
@@ -317,9 +317,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       const url = parsed ?? new URL(req.url ?? '/', 'http://localhost');
       const verified = urlSigner.verify(url.pathname, url.searchParams);
       const principal = verified.ok ? signedUrlPrincipal(verified.userId, verified.tokenId) : undefined;
-      // With tokens, every URL the API hands out names its token (k); a URL signed in local mode
-      // does not open anything once AUTH=token.
-      if (!verified.ok || !principal || (config.auth === 'token' && verified.tokenId === null)) {
+      // In token mode a URL must name its token (principalForSignedUrl's requireToken).
+      if (!verified.ok || !principal) {
         const decision = rateLimiter?.take(clientKey);
         if (decision && !decision.allowed) return rejectRateLimited(req, res, decision.retryAfterSeconds);
         const code = verified.ok ? 'INVALID_SIGNATURE' : verified.code;

@@ -61,15 +61,10 @@ export class LocalBlobStore implements BlobStore {
           });
           input.on('end', resolve);
         });
-        const fh = await open(tempPath, 'r+');
-        try {
-          // The spool file holds exactly the bytes hashed (the parser wrote nothing after them).
-          const { size } = await fh.stat();
+        // The spool file holds exactly the bytes hashed (the parser wrote nothing after them).
+        await fsyncPath(tempPath, 'r+', (size) => {
           if (size !== byteSize) throw new Error(`spooled upload is ${size} bytes, its stream gave ${byteSize}`);
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
+        });
       } catch (err) {
         await rm(tempPath, { force: true });
         throw err;
@@ -96,12 +91,7 @@ export class LocalBlobStore implements BlobStore {
         input.pipe(out);
       });
       // Durable before anything refers to it.
-      const fh = await open(tempPath, 'r+');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      await fsyncPath(tempPath, 'r+');
     } catch (err) {
       await rm(tempPath, { force: true });
       throw err;
@@ -201,9 +191,15 @@ async function linkOrFalse(from: string, to: string): Promise<boolean> {
 }
 
 /** fsync a directory so that a rename inside it survives a power loss. */
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
+function fsyncDir(dir: string): Promise<void> {
+  return fsyncPath(dir, 'r');
+}
+
+/** fsync a file or folder; `check` sees its size first (and may throw to refuse it). */
+async function fsyncPath(path: string, flags: 'r' | 'r+', check?: (size: number) => void): Promise<void> {
+  const fh = await open(path, flags);
   try {
+    if (check) check((await fh.stat()).size);
     await fh.sync();
   } finally {
     await fh.close();

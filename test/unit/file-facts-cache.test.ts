@@ -6,23 +6,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { MessageChannel } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import parse from '../../src/parse/parse-worker.js';
 import { type OpenDatabase, openDatabase } from '../../src/storage/db.js';
 import { DicomFileRepository } from '../../src/storage/dicom-files.js';
-import { DicomIngest, type UploadParser } from '../../src/storage/dicom-ingest.js';
+import { DicomIngest } from '../../src/storage/dicom-ingest.js';
 import { type FileFacts, FileFactsCache } from '../../src/storage/file-facts-cache.js';
 import { LocalBlobStore } from '../../src/storage/local-blob-store.js';
 import { catalogFile } from '../helpers/catalog-files.js';
+import { inlineParser } from '../helpers/inline-parser.js';
 
-const parser: UploadParser = async (path) => {
-  const { port1, port2 } = new MessageChannel();
-  port2.close();
-  const outcome = parse({ path, maxInflatedBytes: 1e8, maxInflateRatio: 200, started: port1 });
-  if (!outcome.ok) throw new Error(outcome.message);
-  return outcome.parsed;
-};
 
 const A = 2;
 const B = 3;
@@ -33,7 +25,7 @@ let ingest: DicomIngest;
 
 function setUp(options: { factsCacheEntries?: number } = {}) {
   root = new DicomFileRepository(database.db, options);
-  ingest = new DicomIngest(new LocalBlobStore(dir), root, 10_000_000, parser);
+  ingest = new DicomIngest(new LocalBlobStore(dir), root, 10_000_000, inlineParser);
 }
 
 beforeEach(() => {

@@ -8,28 +8,19 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { MessageChannel } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileDeletions } from '../../src/graphql/delete-mutations.js';
 import { createDicomEvents, type DeletedDicomFile } from '../../src/graphql/subscriptions.js';
-import parse from '../../src/parse/parse-worker.js';
 import { type OpenDatabase, openDatabase } from '../../src/storage/db.js';
 import { DicomFileRepository, type OwnerFileRepository } from '../../src/storage/dicom-files.js';
-import { DicomIngest, type UploadParser } from '../../src/storage/dicom-ingest.js';
+import { DicomIngest } from '../../src/storage/dicom-ingest.js';
 import type { HeaderCache } from '../../src/storage/header-cache.js';
 import { LocalBlobStore } from '../../src/storage/local-blob-store.js';
 import { repairDataDir } from '../../src/storage/repair.js';
 import type { DicomFileRow } from '../../src/storage/schema.js';
 import { type CatalogFileOptions, catalogFile } from '../helpers/catalog-files.js';
+import { inlineParser } from '../helpers/inline-parser.js';
 
-/** The parse worker's task, run inline. */
-const parser: UploadParser = async (path) => {
-  const { port1, port2 } = new MessageChannel();
-  port2.close();
-  const outcome = parse({ path, maxInflatedBytes: 1e8, maxInflateRatio: 200, started: port1 });
-  if (!outcome.ok) throw new Error(outcome.message);
-  return outcome.parsed;
-};
 
 const A = 2;
 const B = 3;
@@ -52,7 +43,7 @@ beforeEach(() => {
   database.db.$client.prepare("INSERT INTO users (id, name, created_at) VALUES (?, 'alice', 0), (?, 'bob', 0)").run(A, B);
   blobs = new LocalBlobStore(dir);
   root = new DicomFileRepository(database.db);
-  ingest = new DicomIngest(blobs, root, 10_000_000, parser);
+  ingest = new DicomIngest(blobs, root, 10_000_000, inlineParser);
   a = root.forOwner(A);
   b = root.forOwner(B);
 });
