@@ -18,6 +18,7 @@ import { builder } from './builder.js';
 import type { Context } from './context.js';
 import { DicomFileRef } from './dicom-file.js';
 import { ErrorInterface } from './error-types.js';
+import { spooledFile } from './upload-spool.js';
 
 type UploadSuccess = IngestResult & { readonly source: UploadSource };
 type UploadResult = UploadSuccess | AppError;
@@ -84,18 +85,8 @@ function toResult(outcome: UploadOutcome): UploadResult {
 }
 
 function inputOf(upload: FileUpload): UploadInput {
-  // 256 KiB reads (the default is 16 KiB): the whole upload is read once (hashing), in few reads.
-  return { filename: upload.filename, open: () => upload.createReadStream({ highWaterMark: 256 * 1024 }), spooledPath: () => spoolPathOf(upload) };
-}
-
-/**
- * The temp file graphql-upload-ts (fs-capacitor) writes the upload to: the blob store hard-links
- * it rather than writing the bytes a second time. A private field of the pinned version, checked
- * at run time (null → the store copies, as before); test/unit/upload-spool.test.ts pins it.
- */
-export function spoolPathOf(upload: FileUpload): string | null {
-  const path = (upload.capacitor as unknown as { _path?: unknown } | undefined)?._path;
-  return typeof path === 'string' ? path : null;
+  // 256 KiB reads (the default is 16 KiB) when the upload is read as a stream (ZIP archives, no spool path).
+  return { filename: upload.filename, open: () => upload.createReadStream({ highWaterMark: 256 * 1024 }), spooled: () => spooledFile(upload) };
 }
 
 /** Announces each new file once its row is committed (subscriptions.ts); audits every stored file, duplicates too. */

@@ -110,7 +110,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxInflatedBytes: 512 * 1024 * 1024,
     maxInflateRatio: config.maxInflateRatio,
   });
-  const ingest = new DicomIngest(blobs, files, config.maxUploadBytes, (path) => parsePool.parse(path));
+  const ingest = new DicomIngest(
+    blobs,
+    files,
+    config.maxUploadBytes,
+    (path) => parsePool.parse(path),
+    (path) => parsePool.inspect(path),
+  );
   const uploads = new UploadIngest(ingest, {
     tempDir: join(config.dataDir, 'tmp'),
     maxUploadBytes: config.maxUploadBytes,

@@ -8,7 +8,14 @@
  */
 import { AppError, InvalidDicomError } from '../errors.js';
 import { TimedWorkerPool, WorkerOutOfMemoryError, WorkerTimeoutError } from '../workers/timed-worker-pool.js';
+import type { Inspection } from '../storage/dicom-ingest.js';
 import type { ParsedUpload, ParseOutcome, ParseTask } from './parse-task.js';
+
+/**
+ * Reading speed granted to a digest (whole-file read and SHA-256) on top of the parse's time
+ * limit: the limit is for crafted structures, not for large files on slow disks.
+ */
+const DIGEST_BYTES_PER_MS = 50_000;
 
 export interface ParsePoolOptions {
   readonly workers: number;
@@ -33,14 +40,44 @@ export class ParsePool {
       workers: options.workers,
       timeoutMs: options.timeoutMs,
       resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, Math.floor(options.maxHeapMb / 8))) },
+      // A digest job's worker announces the file size when it starts.
+      extraTimeMs: (started) => (typeof started === 'number' ? started / DIGEST_BYTES_PER_MS : 0),
     });
+  }
+
+  /**
+   * Digests (SHA-256, size, first bytes) and validates the file at `path` in one worker task: the
+   * event loop never reads the file. A ZIP archive is recognised and not parsed; a rejected file
+   * comes back as its AppError (with its digest unless the worker was stopped).
+   */
+  async inspect(path: string): Promise<Inspection> {
+    let outcome: ParseOutcome;
+    try {
+      outcome = await this.run(path, true);
+    } catch (err) {
+      if (err instanceof AppError) return { kind: 'rejected', digest: null, error: err };
+      throw err;
+    }
+    if (outcome.ok) {
+      if (!outcome.digest) throw new Error('parse worker returned no digest');
+      return { kind: 'dicom', digest: outcome.digest, parsed: outcome.parsed };
+    }
+    if ('archive' in outcome) return { kind: 'archive', digest: outcome.digest };
+    return { kind: 'rejected', digest: outcome.digest ?? null, error: appError(outcome) };
   }
 
   /** Validates the file at `path` in a worker; throws InvalidDicomError (or another AppError) when it is rejected. */
   async parse(path: string): Promise<ParsedUpload> {
-    let outcome: ParseOutcome;
+    const outcome = await this.run(path, false);
+    if (outcome.ok) return outcome.parsed;
+    if ('archive' in outcome) throw new Error('parse worker answered a parse job as a digest job');
+    throw appError(outcome);
+  }
+
+  /** One task; the pool's timeouts and memory exhaustion become InvalidDicomError. */
+  private async run(path: string, digest: boolean): Promise<ParseOutcome> {
     try {
-      outcome = await this.pool.run({ path, maxInflatedBytes: this.options.maxInflatedBytes, maxInflateRatio: this.options.maxInflateRatio });
+      return await this.pool.run({ path, maxInflatedBytes: this.options.maxInflatedBytes, maxInflateRatio: this.options.maxInflateRatio, ...(digest ? { digest } : {}) });
     } catch (err) {
       if (err instanceof WorkerTimeoutError) {
         this.timedOut++;
@@ -52,11 +89,6 @@ export class ParsePool {
       }
       throw err;
     }
-    if (!outcome.ok) {
-      if (outcome.code === 'INVALID_DICOM') throw new InvalidDicomError(outcome.message);
-      throw new AppError(outcome.code, outcome.message, outcome.httpStatus);
-    }
-    return outcome.parsed;
   }
 
   /** Counts for tests and monitoring. */
@@ -67,4 +99,10 @@ export class ParsePool {
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+/** The typed error a worker returned as data. */
+function appError(outcome: { readonly code: string; readonly message: string; readonly httpStatus: number }): AppError {
+  if (outcome.code === 'INVALID_DICOM') return new InvalidDicomError(outcome.message);
+  return new AppError(outcome.code, outcome.message, outcome.httpStatus);
 }

@@ -3,9 +3,9 @@
  * out (the fields the ingest stores), or a typed error as data.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { ParsedUpload } from '../storage/dicom-ingest.js';
+import type { FileDigest, ParsedUpload } from '../storage/dicom-ingest.js';
 
-export type { ParsedUpload };
+export type { FileDigest, ParsedUpload };
 
 export interface ParseJob {
   /** Path of the (temp) file to validate. */
@@ -14,6 +14,12 @@ export interface ParseJob {
   readonly maxInflatedBytes: number;
   /** Largest inflated/deflated ratio of a deflated data set over 1 MiB inflated: deflate bombs. */
   readonly maxInflateRatio: number;
+  /**
+   * Read the whole file first for its digest (SHA-256, size, first bytes), which comes back with
+   * the outcome; a ZIP archive is then not parsed (`archive`). The started message carries the
+   * file's size (the pool extends the time limit by it).
+   */
+  readonly digest?: boolean;
 }
 
 export interface ParseTask extends ParseJob {
@@ -22,5 +28,7 @@ export interface ParseTask extends ParseJob {
 }
 
 export type ParseOutcome =
-  | { readonly ok: true; readonly parsed: ParsedUpload }
-  | { readonly ok: false; readonly code: string; readonly message: string; readonly httpStatus: number };
+  | { readonly ok: true; readonly parsed: ParsedUpload; readonly digest?: FileDigest }
+  | { readonly ok: false; readonly code: string; readonly message: string; readonly httpStatus: number; readonly digest?: FileDigest }
+  /** A digest job's file is a ZIP archive (no "DICM" at 128, a ZIP signature at 0): not parsed. */
+  | { readonly ok: false; readonly archive: true; readonly digest: FileDigest };

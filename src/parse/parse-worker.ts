@@ -8,6 +8,8 @@ import { summarizeInstance } from '../dicom/instance-summary.js';
 import { type PixelDataLocation, scanDicom } from '../dicom/scan.js';
 import { AppError } from '../errors.js';
 import { FileByteSource } from '../storage/file-byte-source.js';
+import { looksLikeZip } from '../storage/zip-reader.js';
+import { digestOpenFile, type FileDigest, openForDigest } from './file-digest.js';
 import type { ParseOutcome, ParseTask } from './parse-task.js';
 
 /** Bytes the Pixel Data value spans: its length, or for encapsulated data every item up to the sequence delimiter. */
@@ -20,8 +22,22 @@ export function pixelDataSpan(px: PixelDataLocation): number {
 
 /** The task handler; AppErrors come back as data. */
 export default function parse(job: ParseTask): ParseOutcome {
-  job.started.postMessage(0);
-  job.started.close();
+  let digest: FileDigest | undefined;
+  if (job.digest) {
+    const file = openForDigest(job.path);
+    job.started.postMessage(file.byteSize);
+    job.started.close();
+    try {
+      digest = digestOpenFile(file);
+    } finally {
+      file.close();
+    }
+    if (isArchive(digest.head)) return { ok: false, archive: true, digest };
+  } else {
+    job.started.postMessage(0);
+    job.started.close();
+  }
+  const withDigest = digest ? { digest } : {};
   try {
     const source = new FileByteSource(job.path);
     try {
@@ -40,12 +56,19 @@ export default function parse(job: ParseTask): ParseOutcome {
           pixelDataEncapsulated: px ? px.length === null : null,
           headerEnd: structure.headerEnd,
         },
+        ...withDigest,
       };
     } finally {
       source.close();
     }
   } catch (err) {
-    if (err instanceof AppError) return { ok: false, code: err.code, message: err.message, httpStatus: err.httpStatus };
+    if (err instanceof AppError) return { ok: false, code: err.code, message: err.message, httpStatus: err.httpStatus, ...withDigest };
     throw err;
   }
+}
+
+/** A ZIP archive, not a DICOM file: a DICOM file with "DICM" at byte 128 is DICOM whatever its preamble holds. */
+function isArchive(head: Uint8Array): boolean {
+  const dicm = head.length >= 132 && head[128] === 0x44 && head[129] === 0x49 && head[130] === 0x43 && head[131] === 0x4d;
+  return !dicm && looksLikeZip(head);
 }

@@ -11,19 +11,21 @@ export interface TempBlob {
   readonly path: string;
   /** Makes the blob durable under its content address (idempotent when it already exists). */
   commit(): Promise<void>;
-  /** Removes the temp file; safe to call after commit or twice. */
+  /** Removes the temp file (an adopted file is left to its owner); safe to call after commit or twice. */
   discard(): Promise<void>;
 }
 
 /** Content-addressed storage of original DICOM bytes (the embedded default is LocalBlobStore). */
 export interface BlobStore {
+  /** Streams `input` to a temp blob, hashing it; rejects with FileTooLargeError past `maxBytes`. */
+  write(input: Readable, maxBytes: number): Promise<TempBlob>;
   /**
-   * Streams `input` to a temp blob, hashing it; rejects with FileTooLargeError past `maxBytes`.
-   * `spooledAt`: a file that holds (or is being written with) exactly `input`'s bytes — the
-   * multipart parser's spool file — which the store may adopt instead of writing a copy (it then
-   * only reads `input` to hash it); ignored when it cannot (e.g. another file system).
+   * A finished file that holds exactly the bytes of `sha256` (the multipart parser's spool file,
+   * digested by a worker) as a temp blob: commit() gives it its content address by a hard link
+   * (one copy when the file is on another file system), never writing the bytes again. The store
+   * never removes `path` itself: its owner (the multipart parser) does.
    */
-  write(input: Readable, maxBytes: number, spooledAt?: string | null): Promise<TempBlob>;
+  adopt(path: string, sha256: string, byteSize: number): TempBlob;
   /** Random access to a committed blob; the caller closes it. */
   open(sha256: string): ByteSource & { close(): void };
   /** Bytes [0, length) of a committed blob. */

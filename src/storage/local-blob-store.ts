@@ -1,12 +1,15 @@
 /**
- * The embedded blob store: files under DATA_DIR/blobs/ab/cd/<sha256>. A blob is written to
- * DATA_DIR/tmp, fsynced, then renamed into place (rename is atomic on one file system), so a
- * crash leaves either no blob or a whole one, never a partial file under its final name.
+ * The embedded blob store: files under DATA_DIR/blobs/ab/cd/<sha256>. A streamed blob is written
+ * to DATA_DIR/tmp, fsynced, then renamed into place (rename is atomic on one file system). An
+ * upload the multipart parser spooled whole is adopted instead: hard-linked under its address,
+ * then fsynced with its folder. Either way the row naming a blob is committed only after the blob
+ * and its folder are durable; a crash in between leaves an orphan blob (possibly torn, under its
+ * final name when adopted) that no row names and the startup repair removes.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream, mkdirSync, unlinkSync } from 'node:fs';
-import { access, link, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { close as fsClose, constants as fsConstants, createWriteStream, existsSync, fdatasync, fsync as fsFsync, mkdirSync, open as fsOpen, unlinkSync } from 'node:fs';
+import { access, copyFile, link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FileTooLargeError } from '../errors.js';
 import type { BlobStore, TempBlob } from './blob-store.js';
@@ -20,6 +23,8 @@ export class LocalBlobStore implements BlobStore {
    * must not remove them, or the upload's row would name a missing blob.
    */
   private readonly committing = new Map<string, number>();
+  /** Blob folders known to exist (created here or seen): no mkdir per upload. */
+  private readonly knownDirs = new Set<string>();
 
   constructor(dataDir: string) {
     this.blobDir = join(dataDir, 'blobs');
@@ -40,37 +45,10 @@ export class LocalBlobStore implements BlobStore {
     return join(this.blobDir, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
   }
 
-  async write(input: Readable, maxBytes: number, spooledAt?: string | null): Promise<TempBlob> {
+  async write(input: Readable, maxBytes: number): Promise<TempBlob> {
     const tempPath = join(this.tmpDir, `${randomUUID()}.part`);
     const hash = createHash('sha256');
     let byteSize = 0;
-    // One write of the body: the multipart parser's spool file (same file system) becomes the temp
-    // blob by a hard link made now, while the parser may still be writing to that inode; `input`
-    // (its bytes, ending when the whole upload is on disk) is then only read and hashed.
-    if (spooledAt && (await linkOrFalse(spooledAt, tempPath))) {
-      try {
-        await new Promise<void>((resolve, reject) => {
-          input.on('error', reject);
-          input.on('data', (chunk: Buffer) => {
-            byteSize += chunk.length;
-            if (byteSize > maxBytes) {
-              input.destroy();
-              return reject(new FileTooLargeError(maxBytes));
-            }
-            hash.update(chunk);
-          });
-          input.on('end', resolve);
-        });
-        // The spool file holds exactly the bytes hashed (the parser wrote nothing after them).
-        await fsyncPath(tempPath, 'r+', (size) => {
-          if (size !== byteSize) throw new Error(`spooled upload is ${size} bytes, its stream gave ${byteSize}`);
-        });
-      } catch (err) {
-        await rm(tempPath, { force: true });
-        throw err;
-      }
-      return this.tempBlob(tempPath, hash.digest('hex'), byteSize);
-    }
     const out = createWriteStream(tempPath, { flags: 'wx' });
     try {
       await new Promise<void>((resolve, reject) => {
@@ -99,6 +77,63 @@ export class LocalBlobStore implements BlobStore {
     return this.tempBlob(tempPath, hash.digest('hex'), byteSize);
   }
 
+  adopt(path: string, sha256: string, byteSize: number): TempBlob {
+    const finalPath = this.blobPath(sha256);
+    const dir = dirname(finalPath);
+    let registered = false;
+    /** The copy in DATA_DIR/tmp when `path` cannot be linked (another file system). */
+    let copyPath: string | undefined;
+    return {
+      sha256,
+      byteSize,
+      open: () => new FileByteSource(path),
+      path,
+      commit: async () => {
+        if (!registered) this.committing.set(sha256, (this.committing.get(sha256) ?? 0) + 1);
+        registered = true;
+        await this.ensureDir(dir);
+        // The name first, then its data and the folder made durable, then (the caller) the row:
+        // a crash before the row leaves an orphan blob, which the startup repair removes.
+        const linked = await linkUnlessExists(path, finalPath, () => this.ensureDir(dir, true));
+        if (linked === 'cross-device') {
+          copyPath = join(this.tmpDir, `${randomUUID()}.part`);
+          await copyFile(path, copyPath, fsConstants.COPYFILE_EXCL);
+          if ((await stat(copyPath)).size !== byteSize) throw new Error(`upload copy is not ${byteSize} bytes`);
+          await fsyncPath(copyPath, 'r+');
+          await rename(copyPath, finalPath);
+          copyPath = undefined;
+        }
+        // Whether this upload made the name or another already had: the bytes under it are
+        // flushed, and another user's copy does not make this upload faster (the answer and its
+        // timing do not tell what others stored).
+        await fsyncPath(finalPath, 'r+');
+        await fsyncPath(dir, 'r');
+      },
+      discard: async () => {
+        if (registered) {
+          registered = false;
+          this.uncommitting(sha256);
+        }
+        if (copyPath !== undefined) await rm(copyPath, { force: true });
+        copyPath = undefined;
+      },
+    };
+  }
+
+  /** Creates a blob folder once (they are never removed); `again`: it vanished, create it anew. */
+  private async ensureDir(dir: string, again = false): Promise<void> {
+    if (!again && this.knownDirs.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    this.knownDirs.add(dir);
+  }
+
+  /** An upload between commit() and discard() no longer protects its blob from deletes. */
+  private uncommitting(sha256: string): void {
+    const n = (this.committing.get(sha256) ?? 1) - 1;
+    if (n > 0) this.committing.set(sha256, n);
+    else this.committing.delete(sha256);
+  }
+
   /** The temp blob at `tempPath` (written and fsynced): commit renames it into place. */
   private tempBlob(tempPath: string, sha256: string, byteSize: number): TempBlob {
     const finalPath = this.blobPath(sha256);
@@ -113,25 +148,27 @@ export class LocalBlobStore implements BlobStore {
       commit: async () => {
         if (!registered) this.committing.set(sha256, (this.committing.get(sha256) ?? 0) + 1);
         registered = true;
-        const dir = join(this.blobDir, sha256.slice(0, 2), sha256.slice(2, 4));
-        await mkdir(dir, { recursive: true });
+        const dir = dirname(finalPath);
+        await this.ensureDir(dir);
         if (await this.exists(sha256)) {
           await rm(tempPath, { force: true });
         } else {
-          await rename(tempPath, finalPath);
+          await rename(tempPath, finalPath).catch(async (err: NodeJS.ErrnoException) => {
+            if (err.code !== 'ENOENT') throw err;
+            await this.ensureDir(dir, true); // the folder went away
+            await rename(tempPath, finalPath);
+          });
         }
         // In both cases: another user's copy of the bytes must not make this upload faster
         // (the answer, and its timing, do not tell whether anyone else stored them).
-        await fsyncDir(dir);
+        await fsyncPath(dir, 'r');
         committed = true;
       },
       discard: async () => {
         if (registered) {
           // The caller is done with the blob (its row is inserted, or it failed): deletes may act again.
           registered = false;
-          const n = (this.committing.get(sha256) ?? 1) - 1;
-          if (n > 0) this.committing.set(sha256, n);
-          else this.committing.delete(sha256);
+          this.uncommitting(sha256);
         }
         if (!committed) await rm(tempPath, { force: true });
       },
@@ -180,28 +217,45 @@ export class LocalBlobStore implements BlobStore {
   }
 }
 
-/** Hard-links `from` as `to`; false when that is not possible (another file system, no such file, …). */
-async function linkOrFalse(from: string, to: string): Promise<boolean> {
-  try {
-    await link(from, to);
-    return true;
-  } catch {
-    return false;
+/**
+ * Hard-links `from` as `to`: 'linked', or 'exists' when `to` is already there (a content address:
+ * the same bytes), or 'cross-device' when a link is not possible (another file system, or one
+ * without hard links). `recreateDir` runs once when the target folder has vanished.
+ */
+async function linkUnlessExists(from: string, to: string, recreateDir: () => Promise<void>): Promise<'linked' | 'exists' | 'cross-device'> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await link(from, to);
+      return 'linked';
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return 'exists';
+      if (code === 'EXDEV' || code === 'EPERM' || code === 'ENOTSUP' || code === 'EMLINK' || code === 'EOPNOTSUPP') return 'cross-device';
+      // ENOENT: the folder went away (or the spool file did: then the retry fails the same way).
+      if (code === 'ENOENT' && attempt === 0 && existsSync(from)) {
+        await recreateDir();
+        continue;
+      }
+      throw err;
+    }
   }
 }
 
-/** fsync a directory so that a rename inside it survives a power loss. */
-function fsyncDir(dir: string): Promise<void> {
-  return fsyncPath(dir, 'r');
-}
-
-/** fsync a file or folder; `check` sees its size first (and may throw to refuse it). */
-async function fsyncPath(path: string, flags: 'r' | 'r+', check?: (size: number) => void): Promise<void> {
-  const fh = await open(path, flags);
-  try {
-    if (check) check((await fh.stat()).size);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+/**
+ * fsync a file (its data: fdatasync) or a folder (so that a new name in it survives a power loss).
+ * libuv's callbacks rather than FileHandle: three requests and no handle object per call.
+ */
+function fsyncPath(path: string, flags: 'r' | 'r+'): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    fsOpen(path, flags, (openErr, fd) => {
+      if (openErr) return reject(openErr);
+      const done = (syncErr: NodeJS.ErrnoException | null) =>
+        fsClose(fd, (closeErr) => {
+          if (syncErr ?? closeErr) reject(syncErr ?? closeErr);
+          else resolve();
+        });
+      if (flags === 'r') fsFsync(fd, done);
+      else fdatasync(fd, done);
+    });
+  });
 }

@@ -35,10 +35,12 @@ export interface UploadInput {
   /** A fresh stream of the upload's bytes from the start (may be called more than once). */
   readonly open: () => Readable;
   /**
-   * Path of the file the multipart parser spools the upload to, if known (BlobStore.write may
-   * adopt it instead of writing a second copy); read after `open()` has given bytes.
+   * Resolves once the multipart parser has spooled the whole upload to a file, with its path
+   * (null when unknown: `open` is read instead); rejects as `open` throws when the upload failed
+   * (e.g. past its size limit). A spooled upload is digested and validated by a worker and its
+   * file adopted by the blob store: the event loop never reads it.
    */
-  readonly spooledPath?: () => string | null;
+  readonly spooled?: () => Promise<string | null>;
 }
 
 export interface ArchiveOptions {
@@ -89,20 +91,47 @@ export class UploadIngest {
       outcomes.push(o);
       onOutcome(o);
     };
+    const source: UploadSource = { filename: input.filename, archiveEntry: null, index };
+    const inspect = this.ingest.inspect;
+    if (input.spooled && inspect) {
+      let path: string | null;
+      try {
+        path = await input.spooled();
+      } catch (err) {
+        path = null; // the upload failed (size limit, disconnect): reported below as a streamed upload reports it
+        if (!(err instanceof AppError) && !isTooLarge(err)) throw err;
+      }
+      if (path !== null) {
+        const inspection = await inspect(path);
+        if (inspection.kind === 'archive') {
+          await this.ingestArchive(owner, input, index, budget, single, report);
+          return outcomes;
+        }
+        if (!this.spend(budget, source, report)) return outcomes;
+        const spooledPath = path;
+        report(await this.settle(source, () => this.ingest.ingestSpooled(owner, spooledPath, inspection, input.filename)));
+        return outcomes;
+      }
+    }
     const head = await readHead(input.open, 132);
     const isDicom = head !== null && head.length >= 132 && Buffer.from(head.subarray(128, 132)).toString('latin1') === 'DICM';
     if (head !== null && !isDicom && looksLikeZip(head)) {
       await this.ingestArchive(owner, input, index, budget, single, report);
       return outcomes;
     }
-    const source: UploadSource = { filename: input.filename, archiveEntry: null, index };
+    if (!this.spend(budget, source, report)) return outcomes;
+    report(await this.settle(source, () => this.ingest.ingest(owner, input.open, input.filename)));
+    return outcomes;
+  }
+
+  /** Takes one file from the request's budget; false (and a TOO_MANY_FILES outcome) when it is spent. */
+  private spend(budget: FileBudget, source: UploadSource, report: (o: UploadOutcome) => void): boolean {
     if (budget.remaining < 1) {
       report({ ok: false, source, error: new ArchiveError('TOO_MANY_FILES', 'this request already stored MAX_FILES_PER_REQUEST files') });
-      return outcomes;
+      return false;
     }
     budget.remaining -= 1;
-    report(await this.settle(source, () => this.ingest.ingest(owner, input.open, input.filename, input.spooledPath)));
-    return outcomes;
+    return true;
   }
 
   private async ingestArchive(owner: number, input: UploadInput, index: number, budget: FileBudget, single: boolean, report: (o: UploadOutcome) => void): Promise<void> {

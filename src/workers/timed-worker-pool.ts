@@ -31,6 +31,8 @@ export interface TimedWorkerPoolOptions {
   readonly timeoutMs: number;
   readonly maxQueue?: number;
   readonly resourceLimits?: ResourceLimits;
+  /** More time for a task, from the message its worker posts when it starts (e.g. a file size). */
+  readonly extraTimeMs?: (started: unknown) => number;
 }
 
 /**
@@ -76,17 +78,19 @@ export class TimedWorkerPool<Task extends TimedTask, Outcome> {
     const { port1, port2 } = new MessageChannel();
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
-    port1.once('message', () => {
+    let limitMs = this.options.timeoutMs;
+    port1.once('message', (started: unknown) => {
       port1.close();
+      limitMs += Math.max(0, this.options.extraTimeMs?.(started) ?? 0);
       timer = setTimeout(() => {
         timedOut = true;
-        abort.abort(new WorkerTimeoutError(`task exceeded ${this.options.timeoutMs} ms`));
-      }, this.options.timeoutMs);
+        abort.abort(new WorkerTimeoutError(`task exceeded ${limitMs} ms`));
+      }, limitMs);
     });
     try {
       return await this.pool.run({ ...task, started: port2 } as Task, { transferList: [port2], signal: abort.signal });
     } catch (err) {
-      if (timedOut) throw new WorkerTimeoutError(`task exceeded ${this.options.timeoutMs} ms`);
+      if (timedOut) throw new WorkerTimeoutError(`task exceeded ${limitMs} ms`);
       if (err instanceof Error && /queue is at limit/i.test(err.message)) throw new WorkerQueueFullError(err.message);
       if ((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') throw new WorkerOutOfMemoryError('worker out of memory');
       throw err;

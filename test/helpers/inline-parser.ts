@@ -7,6 +7,6 @@ export const inlineParser: UploadParser = async (path) => {
   const { port1, port2 } = new MessageChannel();
   port2.close();
   const outcome = parse({ path, maxInflatedBytes: 1e8, maxInflateRatio: 200, started: port1 });
-  if (!outcome.ok) throw new Error(outcome.message);
+  if (!outcome.ok) throw new Error('archive' in outcome ? 'a ZIP archive' : outcome.message);
   return outcome.parsed;
 };

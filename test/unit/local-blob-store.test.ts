@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -58,39 +58,82 @@ describe('LocalBlobStore', () => {
   });
 
   describe('adopting the multipart spool file (one write of the body)', () => {
-    it('hard-links the spool file: no second copy, the blob survives the spool\'s removal', async () => {
+    it('hard-links the spool file under its address: no second copy, the blob survives the spool\'s removal', async () => {
       const store = new LocalBlobStore(dir);
       const bytes = Buffer.from('spooled dicom '.repeat(50_000));
       const spool = join(dir, 'spool.tmp');
       writeFileSync(spool, bytes);
-      const temp = await store.write(createReadStream(spool, { highWaterMark: 4096 }), 1e9, spool);
-      expect(temp.sha256).toBe(sha(bytes));
-      expect(temp.byteSize).toBe(bytes.length);
-      expect(statSync(temp.path).ino).toBe(statSync(spool).ino); // the same file, not a copy
+      const temp = store.adopt(spool, sha(bytes), bytes.length);
+      expect(existsSync(store.blobPath(sha(bytes)))).toBe(false); // nothing visible before commit
+      await temp.commit();
+      expect(statSync(store.blobPath(sha(bytes))).ino).toBe(statSync(spool).ino); // the same file, not a copy
+      await temp.discard();
+      expect(existsSync(spool)).toBe(true); // the spool is the parser's: never removed by the store
+      unlinkSync(spool); // the multipart parser removes its spool when the request ends
+      expect(readFileSync(store.blobPath(sha(bytes)))).toEqual(bytes);
+      expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
+    });
+
+    it('keeps the blob already stored under the address (same bytes), and commits again without error', async () => {
+      const store = new LocalBlobStore(dir);
+      const bytes = Buffer.from('same bytes'.repeat(100));
+      const first = await store.write(Readable.from([bytes]), 1e9);
+      await first.commit();
+      await first.discard();
+      const before = statSync(store.blobPath(sha(bytes))).ino;
+      const spool = join(dir, 'spool.tmp');
+      writeFileSync(spool, bytes);
+      const temp = store.adopt(spool, sha(bytes), bytes.length);
       await temp.commit();
       await temp.discard();
-      unlinkSync(spool); // the multipart parser removes its spool when the request ends
-      expect(readFileSync(store.blobPath(temp.sha256))).toEqual(bytes);
-      expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
+      expect(statSync(store.blobPath(sha(bytes))).ino).toBe(before);
+      expect(readFileSync(store.blobPath(sha(bytes)))).toEqual(bytes);
     });
 
-    it('copies as before when the spool cannot be linked', async () => {
+    it('protects the blob from deletes between commit and discard', async () => {
       const store = new LocalBlobStore(dir);
-      const bytes = Buffer.from('abc'.repeat(1000));
-      const temp = await store.write(Readable.from([bytes]), 1e9, join(dir, 'no-such-spool'));
-      expect(temp.sha256).toBe(sha(bytes));
-      await temp.commit();
-      expect(readFileSync(store.blobPath(temp.sha256))).toEqual(bytes);
-    });
-
-    it('rejects past the limit, or when the spool does not hold exactly the streamed bytes, and leaves no temp file', async () => {
-      const store = new LocalBlobStore(dir);
+      const bytes = Buffer.from('in flight'.repeat(100));
       const spool = join(dir, 'spool.tmp');
-      writeFileSync(spool, Buffer.alloc(3000));
-      await expect(store.write(createReadStream(spool, { highWaterMark: 1000 }), 2000, spool)).rejects.toBeInstanceOf(FileTooLargeError);
-      await expect(store.write(Readable.from([Buffer.alloc(10)]), 1e9, spool)).rejects.toThrow(/spooled upload is 3000 bytes/);
-      expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
-      expect(existsSync(spool)).toBe(true); // the spool is the parser's: never removed by the store
+      writeFileSync(spool, bytes);
+      const temp = store.adopt(spool, sha(bytes), bytes.length);
+      await temp.commit();
+      expect(store.removeUnreferenced(sha(bytes), () => false)).toBe(false);
+      await temp.discard();
+      expect(store.removeUnreferenced(sha(bytes), () => false)).toBe(true);
+      expect(existsSync(store.blobPath(sha(bytes)))).toBe(false);
+    });
+
+    it('recreates a blob folder that went away after it was first used', async () => {
+      const store = new LocalBlobStore(dir);
+      const a = Buffer.from('first');
+      const spool = join(dir, 'spool.tmp');
+      writeFileSync(spool, a);
+      const temp = store.adopt(spool, sha(a), a.length);
+      await temp.commit();
+      await temp.discard();
+      rmSync(join(dir, 'blobs'), { recursive: true });
+      const again = store.adopt(spool, sha(a), a.length);
+      await again.commit();
+      await again.discard();
+      expect(readFileSync(store.blobPath(sha(a)))).toEqual(a);
+    });
+
+    it.skipIf(!existsSync('/dev/shm'))('copies once when the spool is on another file system (no hard link possible)', async () => {
+      const store = new LocalBlobStore(dir);
+      const bytes = Buffer.from('other file system '.repeat(1000));
+      const spool = join('/dev/shm', `dicomql-spool-${process.pid}-${Date.now()}`);
+      writeFileSync(spool, bytes);
+      try {
+        const temp = store.adopt(spool, sha(bytes), bytes.length);
+        await temp.commit();
+        await temp.discard();
+        expect(statSync(store.blobPath(sha(bytes))).ino).not.toBe(statSync(spool).ino);
+        expect(readFileSync(store.blobPath(sha(bytes)))).toEqual(bytes);
+        expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
+        expect(existsSync(spool)).toBe(true);
+      } finally {
+        rmSync(spool, { force: true });
+      }
     });
   });
 });
