@@ -47,6 +47,8 @@ export interface LoadResult {
   /** Answers with another status, connection errors, timeouts and body mismatches. */
   readonly failures: number;
   readonly statusCodes: Record<string, number>;
+  /** CPU time (all threads) the answering process used per answered request, ms (main.ts measures it). */
+  readonly cpuMsPerRequest?: number;
 }
 
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {

@@ -12,6 +12,7 @@ import { loadCt } from './fixtures.js';
 import { type FloorProcess, startFloor } from './floors.js';
 import { measureGrowth, type GrowthResult } from './growth.js';
 import { type LoadResult, runLoad, setLeanClient } from './load.js';
+import { processCpuMs } from './process-cpu.js';
 import { type BenchOptions, parseOptions, USAGE } from './options.js';
 import { cleanUp, cleanUpSync, removeOnExit } from './processes.js';
 import { formatTable, growthRows, type Summary, throughputRows, writeResults } from './report.js';
@@ -36,6 +37,7 @@ async function throughput(o: BenchOptions, ct: Buffer, workDir: string): Promise
     const yoga = await startFloor(prepared.yoga, workDir);
     floors.push(bare, yoga);
     const origin = { server: server.url, bare: bare.url, yoga: yoga.url };
+    const pids = { server: server.child.pid, bare: bare.child.pid, yoga: yoga.child.pid };
     await checkFloorAnswers(prepared, origin);
     const list = measurements(prepared, server.url, ct, o.groups);
     const base = { connections: o.connections };
@@ -43,11 +45,18 @@ async function throughput(o: BenchOptions, ct: Buffer, workDir: string): Promise
     for (let run = 0; run < o.runs; run++) {
       for (const m of list) {
         if (run === 0 && o.warmupSec > 0) await runLoad(await m.spec(origin[m.target], { ...base, durationSec: o.warmupSec }));
-        const result = await runLoad(await m.spec(origin[m.target], { ...base, durationSec: o.durationSec }));
+        const spec = await m.spec(origin[m.target], { ...base, durationSec: o.durationSec });
+        const cpuBefore = processCpuMs(pids[m.target]);
+        const load = await runLoad(spec);
+        const cpuAfter = processCpuMs(pids[m.target]);
+        const result: LoadResult = {
+          ...load,
+          ...(cpuBefore !== undefined && cpuAfter !== undefined && load.requests > 0 ? { cpuMsPerRequest: (cpuAfter - cpuBefore) / load.requests } : {}),
+        };
         (runs[m.key] ??= []).push(result);
         const warning = m.afterRun?.();
         if (warning) warnings.push(warning);
-        log(`run ${run + 1}/${o.runs} ${m.key.padEnd(15)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms${result.failures || !result.requests ? `  ${result.failures} FAILED ${JSON.stringify(result.statusCodes)}` : ''}`);
+        log(`run ${run + 1}/${o.runs} ${m.key.padEnd(15)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms${result.cpuMsPerRequest !== undefined ? `  cpu ${result.cpuMsPerRequest.toFixed(3)} ms/req` : ''}${result.failures || !result.requests ? `  ${result.failures} FAILED ${JSON.stringify(result.statusCodes)}` : ''}`);
       }
     }
   } finally {
@@ -59,6 +68,7 @@ async function throughput(o: BenchOptions, ct: Buffer, workDir: string): Promise
       p50: median(rs.map((r) => r.p50)),
       p99: median(rs.map((r) => r.p99)),
       failures: rs.reduce((a, r) => a + r.failures, 0),
+      ...(rs.every((r) => r.cpuMsPerRequest !== undefined) ? { cpuMsPerRequest: median(rs.map((r) => r.cpuMsPerRequest!)) } : {}),
     };
   }
   return { summaries, runs, warnings };

@@ -14,6 +14,8 @@ export interface Summary {
   readonly p99: number;
   /** Over all runs. */
   readonly failures: number;
+  /** Median CPU time (all threads) of the answering process per request, ms. */
+  readonly cpuMsPerRequest?: number;
 }
 
 export interface Row {
@@ -21,6 +23,8 @@ export interface Row {
   readonly reqPerSec?: number;
   readonly p50?: number;
   readonly p99?: number;
+  /** CPU ms per request of the answering process (all its threads). */
+  readonly cpuMs?: number;
   /** What the ratio compares with, e.g. "bare JSON floor". */
   readonly reference?: string;
   readonly ratio?: number;
@@ -100,7 +104,7 @@ export function throughputRows(summaries: Readonly<Record<string, Summary>>): Ro
       const pass = f.min === undefined || Number.isNaN(r) ? null : r >= f.min;
       rows.push({
         scenario: i === 0 ? def.scenario : '',
-        ...(i === 0 ? { reqPerSec: s.reqPerSec, p50: s.p50, p99: s.p99, failures: s.failures } : {}),
+        ...(i === 0 ? { reqPerSec: s.reqPerSec, p50: s.p50, p99: s.p99, failures: s.failures, ...cpuOf(s) } : {}),
         reference: f.label,
         ratio: r,
         ...(f.min !== undefined ? { target: `≥ ${f.min.toFixed(2)} (${f.kind})` } : {}),
@@ -110,9 +114,13 @@ export function throughputRows(summaries: Readonly<Record<string, Summary>>): Ro
   }
   for (const [key, label] of FLOOR_ROWS) {
     const s = summaries[key];
-    if (s) rows.push({ scenario: label, reqPerSec: s.reqPerSec, p50: s.p50, p99: s.p99, failures: s.failures, pass: null });
+    if (s) rows.push({ scenario: label, reqPerSec: s.reqPerSec, p50: s.p50, p99: s.p99, failures: s.failures, ...cpuOf(s), pass: null });
   }
   return rows;
+}
+
+function cpuOf(s: Summary): { cpuMs?: number } {
+  return s.cpuMsPerRequest !== undefined ? { cpuMs: s.cpuMsPerRequest } : {};
 }
 
 const MB = 1024 * 1024;
@@ -156,20 +164,22 @@ function num(n: number | undefined, digits: number): string {
 
 /** A Markdown table of the rows (readable in a terminal and pasteable into the README). */
 export function formatTable(rows: readonly Row[]): string {
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'ratio to', 'ratio', 'target', 'result'];
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'ratio to', 'ratio', 'target', 'result'];
   const cells = rows.map((r) => [
     r.scenario,
     num(r.reqPerSec, 0),
     num(r.p50, 2),
     num(r.p99, 2),
+    num(r.cpuMs, 3),
     r.reference ?? '',
     num(r.ratio, 3),
     r.target ?? '',
     (r.pass === null ? '' : r.pass ? 'pass' : 'MISS') + (r.failures ? ` (${r.failures} failed requests)` : ''),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: readonly string[]) => `| ${c.map((s, i) => (i >= 1 && i <= 3 || i === 5 ? s.padStart(widths[i]!) : s.padEnd(widths[i]!))).join(' | ')} |`;
-  return [line(header), `|${widths.map((w, i) => (i >= 1 && i <= 3 || i === 5 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`, ...cells.map(line)].join('\n');
+  const numeric = (i: number) => (i >= 1 && i <= 4) || i === 6;
+  const line = (c: readonly string[]) => `| ${c.map((s, i) => (numeric(i) ? s.padStart(widths[i]!) : s.padEnd(widths[i]!))).join(' | ')} |`;
+  return [line(header), `|${widths.map((w, i) => (numeric(i) ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`, ...cells.map(line)].join('\n');
 }
 
 /** Writes `results` to <dir>/results-<timestamp>.json; returns the path. */

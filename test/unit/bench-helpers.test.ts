@@ -7,6 +7,7 @@ import { BufferByteSource } from '../../src/dicom/byte-source.js';
 import { parseHeader } from '../../src/dicom/header.js';
 import { buildCtLike, sopInstanceUidSpans, tinyCt, uidOfLength, withSopInstanceUid, writeMultiFrameCt } from '../../scripts/bench/fixtures.js';
 import { parseOptions } from '../../scripts/bench/options.js';
+import { cpuMsOfStat, processCpuMs } from '../../scripts/bench/process-cpu.js';
 import { formatTable, growthRows, throughputRows } from '../../scripts/bench/report.js';
 import { median, quantile, ratio } from '../../scripts/bench/stats.js';
 
@@ -34,7 +35,7 @@ describe('statistics', () => {
 
 describe('report', () => {
   const summaries = {
-    'server.attr1': { reqPerSec: 3000, p50: 2, p99: 9, failures: 0 },
+    'server.attr1': { reqPerSec: 3000, p50: 2, p99: 9, failures: 0, cpuMsPerRequest: 0.25 },
     'yoga.attr1': { reqPerSec: 2500, p50: 3, p99: 10, failures: 0 },
     'bare.attr1': { reqPerSec: 20000, p50: 0.3, p99: 1, failures: 0 },
     'server.upload': { reqPerSec: 50, p50: 150, p99: 300, failures: 2 },
@@ -75,9 +76,9 @@ describe('report', () => {
   it('formats a Markdown table with aligned columns and pass/MISS', () => {
     const table = formatTable(throughputRows(summaries));
     const lines = table.split('\n');
-    expect(lines[0]).toMatch(/^\| scenario +\| req\/s \| p50 ms \| p99 ms \| ratio to +\| ratio \| target +\| result +\|$/);
+    expect(lines[0]).toMatch(/^\| scenario +\| req\/s \| p50 ms \| p99 ms \| CPU ms\/req \| ratio to +\| ratio \| target +\| result +\|$/);
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
-    expect(table).toContain('|  3000 |   2.00 |   9.00 | stock-yoga floor  | 1.200 | ≥ 1.00 (must)    | pass');
+    expect(table).toContain('|  3000 |   2.00 |   9.00 |      0.250 | stock-yoga floor  | 1.200 | ≥ 1.00 (must)    | pass');
     expect(table).toContain('MISS (2 failed requests)');
   });
 });
@@ -148,5 +149,20 @@ describe('options', () => {
     expect(parseOptions([], {}).groups.size).toBe(4);
     expect(() => parseOptions(['--only', 'nope'], {})).toThrow(/unknown scenario/);
     expect(() => parseOptions(['--runs', '0'], {})).toThrow(/positive integer/);
+  });
+});
+
+describe('processCpuMs', () => {
+  it('reads user + system ticks of /proc/<pid>/stat (a name with spaces and parentheses included)', () => {
+    const stat = '4242 (node (bench) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 11 0 1000 1000 100';
+    expect(cpuMsOfStat(stat)).toBe(3250);
+    expect(cpuMsOfStat('garbage')).toBeUndefined();
+  });
+
+  it.skipIf(process.platform !== 'linux')('grows while this process works', () => {
+    const before = processCpuMs(process.pid)!;
+    const until = Date.now() + 60;
+    while (Date.now() < until);
+    expect(processCpuMs(process.pid)!).toBeGreaterThan(before);
   });
 });
