@@ -58,12 +58,7 @@ export class ParsePool {
       if (err instanceof AppError) return { kind: 'rejected', digest: null, error: err };
       throw err;
     }
-    if (outcome.ok) {
-      if (!outcome.digest) throw new Error('parse worker returned no digest');
-      return { kind: 'dicom', digest: outcome.digest, parsed: outcome.parsed };
-    }
-    if ('archive' in outcome) return { kind: 'archive', digest: outcome.digest };
-    return { kind: 'rejected', digest: outcome.digest ?? null, error: appError(outcome) };
+    return inspectionOf(outcome);
   }
 
   /** Validates the file at `path` in a worker; throws InvalidDicomError (or another AppError) when it is rejected. */
@@ -99,6 +94,16 @@ export class ParsePool {
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+/** What a digest job's outcome says about the file. */
+export function inspectionOf(outcome: ParseOutcome): Inspection {
+  if (outcome.ok) {
+    if (!outcome.digest) throw new Error('parse worker returned no digest');
+    return { kind: 'dicom', digest: outcome.digest, parsed: outcome.parsed };
+  }
+  if ('archive' in outcome) return { kind: 'archive', digest: outcome.digest };
+  return { kind: 'rejected', digest: outcome.digest ?? null, error: appError(outcome) };
 }
 
 /** The typed error a worker returned as data. */

@@ -1,12 +1,19 @@
-/** The parse worker's task run inline (no thread): an UploadParser for storage-level tests. */
+/** The parse worker's task run inline (no thread): an UploadParser and an UploadInspector for storage-level tests. */
 import { MessageChannel } from 'node:worker_threads';
+import { inspectionOf } from '../../src/parse/parse-pool.js';
 import parse from '../../src/parse/parse-worker.js';
-import type { UploadParser } from '../../src/storage/dicom-ingest.js';
+import type { UploadInspector, UploadParser } from '../../src/storage/dicom-ingest.js';
 
-export const inlineParser: UploadParser = async (path) => {
+function runInline(path: string, digest: boolean) {
   const { port1, port2 } = new MessageChannel();
   port2.close();
-  const outcome = parse({ path, maxInflatedBytes: 1e8, maxInflateRatio: 200, started: port1 });
+  return parse({ path, maxInflatedBytes: 1e8, maxInflateRatio: 200, started: port1, ...(digest ? { digest } : {}) });
+}
+
+export const inlineParser: UploadParser = async (path) => {
+  const outcome = runInline(path, false);
   if (!outcome.ok) throw new Error('archive' in outcome ? 'a ZIP archive' : outcome.message);
   return outcome.parsed;
 };
+
+export const inlineInspector: UploadInspector = async (path) => inspectionOf(runInline(path, true));
