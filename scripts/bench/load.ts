@@ -49,6 +49,8 @@ export interface LoadResult {
   readonly statusCodes: Record<string, number>;
   /** CPU time (all threads) the answering process used per answered request, ms (main.ts measures it). */
   readonly cpuMsPerRequest?: number;
+  /** The same for the process's main thread (its event loop) only. */
+  readonly mainThreadCpuMsPerRequest?: number;
 }
 
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {

@@ -12,7 +12,7 @@ import { loadCt } from './fixtures.js';
 import { type FloorProcess, startFloor } from './floors.js';
 import { measureGrowth, type GrowthResult } from './growth.js';
 import { type LoadResult, runLoad, setLeanClient } from './load.js';
-import { processCpuMs } from './process-cpu.js';
+import { mainThreadCpuMs, processCpuMs } from './process-cpu.js';
 import { type BenchOptions, parseOptions, USAGE } from './options.js';
 import { cleanUp, cleanUpSync, removeOnExit } from './processes.js';
 import { formatTable, growthRows, type Summary, throughputRows, writeResults } from './report.js';
@@ -46,17 +46,18 @@ async function throughput(o: BenchOptions, ct: Buffer, workDir: string): Promise
       for (const m of list) {
         if (run === 0 && o.warmupSec > 0) await runLoad(await m.spec(origin[m.target], { ...base, durationSec: o.warmupSec }));
         const spec = await m.spec(origin[m.target], { ...base, durationSec: o.durationSec });
-        const cpuBefore = processCpuMs(pids[m.target]);
+        const pid = pids[m.target];
+        const before = { all: processCpuMs(pid), main: mainThreadCpuMs(pid) };
         const load = await runLoad(spec);
-        const cpuAfter = processCpuMs(pids[m.target]);
-        const result: LoadResult = {
-          ...load,
-          ...(cpuBefore !== undefined && cpuAfter !== undefined && load.requests > 0 ? { cpuMsPerRequest: (cpuAfter - cpuBefore) / load.requests } : {}),
-        };
+        const after = { all: processCpuMs(pid), main: mainThreadCpuMs(pid) };
+        const perRequest = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && load.requests > 0 ? (b - a) / load.requests : undefined);
+        const cpu = perRequest(before.all, after.all);
+        const mainCpu = perRequest(before.main, after.main);
+        const result: LoadResult = { ...load, ...(cpu !== undefined ? { cpuMsPerRequest: cpu } : {}), ...(mainCpu !== undefined ? { mainThreadCpuMsPerRequest: mainCpu } : {}) };
         (runs[m.key] ??= []).push(result);
         const warning = m.afterRun?.();
         if (warning) warnings.push(warning);
-        log(`run ${run + 1}/${o.runs} ${m.key.padEnd(15)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms${result.cpuMsPerRequest !== undefined ? `  cpu ${result.cpuMsPerRequest.toFixed(3)} ms/req` : ''}${result.failures || !result.requests ? `  ${result.failures} FAILED ${JSON.stringify(result.statusCodes)}` : ''}`);
+        log(`run ${run + 1}/${o.runs} ${m.key.padEnd(15)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms${result.cpuMsPerRequest !== undefined ? `  cpu ${result.cpuMsPerRequest.toFixed(3)} ms/req (main thread ${result.mainThreadCpuMsPerRequest?.toFixed(3)})` : ''}${result.failures || !result.requests ? `  ${result.failures} FAILED ${JSON.stringify(result.statusCodes)}` : ''}`);
       }
     }
   } finally {

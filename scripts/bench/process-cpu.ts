@@ -7,11 +7,20 @@ import { readFileSync } from 'node:fs';
 
 const USER_HZ = 100;
 
-/** Milliseconds of CPU used so far by `pid`; undefined where /proc is not available. */
+/** Milliseconds of CPU used so far by `pid` (all threads); undefined where /proc is not available. */
 export function processCpuMs(pid: number): number | undefined {
+  return cpuMsOfFile(`/proc/${pid}/stat`);
+}
+
+/** Milliseconds of CPU used so far by the main thread of `pid` (the event loop: its thread id is the pid). */
+export function mainThreadCpuMs(pid: number): number | undefined {
+  return cpuMsOfFile(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function cpuMsOfFile(path: string): number | undefined {
   let stat: string;
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    stat = readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
