@@ -2,7 +2,7 @@
  * What the event loop sends a parse worker and what comes back: a path and limits in, plain data
  * out (the fields the ingest stores), or a typed error as data.
  */
-import type { MessagePort } from 'node:worker_threads';
+import type { TimedTask } from '../workers/task-start.js';
 import type { FileDigest, ParsedUpload } from '../storage/dicom-ingest.js';
 
 export type { FileDigest, ParsedUpload };
@@ -16,16 +16,14 @@ export interface ParseJob {
   readonly maxInflateRatio: number;
   /**
    * Read the whole file first for its digest (SHA-256, size, first bytes), which comes back with
-   * the outcome; a ZIP archive is then not parsed (`archive`). The started message carries the
+   * the outcome; a ZIP archive is then not parsed (`archive`). The start announcement carries the
    * file's size (the pool extends the time limit by it).
    */
   readonly digest?: boolean;
 }
 
-export interface ParseTask extends ParseJob {
-  /** The worker posts one message here when it starts (the parse's time limit runs from then). */
-  readonly started: MessagePort;
-}
+/** The job with its pool's task id (the worker announces its start with it: src/workers/task-start.ts). */
+export interface ParseTask extends ParseJob, TimedTask {}
 
 export type ParseOutcome =
   | { readonly ok: true; readonly parsed: ParsedUpload; readonly digest?: FileDigest }

@@ -7,6 +7,7 @@ import { parseHeader } from '../dicom/header.js';
 import { summarizeInstance } from '../dicom/instance-summary.js';
 import { type PixelDataLocation, scanDicom } from '../dicom/scan.js';
 import { AppError } from '../errors.js';
+import { announceStart } from '../workers/task-start.js';
 import { FileByteSource } from '../storage/file-byte-source.js';
 import { looksLikeZip } from '../storage/zip-reader.js';
 import { digestOpenFile, type FileDigest, openForDigest } from './file-digest.js';
@@ -25,8 +26,7 @@ export default function parse(job: ParseTask): ParseOutcome {
   let digest: FileDigest | undefined;
   if (job.digest) {
     const file = openForDigest(job.path);
-    job.started.postMessage(file.byteSize);
-    job.started.close();
+    announceStart(job, file.byteSize);
     try {
       digest = digestOpenFile(file);
     } finally {
@@ -34,8 +34,7 @@ export default function parse(job: ParseTask): ParseOutcome {
     }
     if (isArchive(digest.head)) return { ok: false, archive: true, digest };
   } else {
-    job.started.postMessage(0);
-    job.started.close();
+    announceStart(job);
   }
   const withDigest = digest ? { digest } : {};
   try {

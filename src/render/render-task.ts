@@ -3,7 +3,7 @@
  * thread boundary: the worker opens the blob itself (no file bytes are posted), and the PNG comes
  * back as a transferred buffer.
  */
-import type { MessagePort } from 'node:worker_threads';
+import type { TimedTask } from '../workers/task-start.js';
 
 export interface RenderJob {
   /** Path of the stored blob. */
@@ -19,10 +19,8 @@ export interface RenderJob {
   readonly bitDepth: 8 | 16;
 }
 
-export interface RenderTask extends RenderJob {
-  /** The worker posts one message here when it starts (the render's time limit runs from then). */
-  readonly started: MessagePort;
-}
+/** The job with its pool's task id (the worker announces its start with it: src/workers/task-start.ts). */
+export interface RenderTask extends RenderJob, TimedTask {}
 
 export interface RenderedPng {
   readonly png: Buffer;

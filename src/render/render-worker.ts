@@ -11,6 +11,7 @@ import { parseHeader } from '../dicom/header.js';
 import { renderFrame } from '../dicom/render.js';
 import { datasetSource, type DicomStructure, scanDicom } from '../dicom/scan.js';
 import { AppError } from '../errors.js';
+import { announceStart } from '../workers/task-start.js';
 import { FileByteSource } from '../storage/file-byte-source.js';
 import type { RenderOutcome, RenderTask } from './render-task.js';
 
@@ -34,8 +35,7 @@ function parse(task: RenderTask, source: FileByteSource): ParsedFile {
 
 /** The task handler: one frame of one stored file to PNG; AppErrors come back as data. */
 export default async function render(task: RenderTask): Promise<RenderOutcome> {
-  task.started.postMessage(0);
-  task.started.close();
+  announceStart(task);
   try {
     const source = new FileByteSource(task.path);
     try {

@@ -1,19 +1,17 @@
 /**
  * A bounded piscina pool whose tasks have a time limit that starts when a worker picks the task
- * up (not while it waits in the queue): the worker posts a message on the task's `started` port,
+ * up (not while it waits in the queue): the worker announces the start (src/workers/task-start.ts),
  * and past the limit the task is aborted, which terminates its worker (piscina starts a fresh
  * one). Shared by the render and parse pools, which map the failures below to their own errors.
  */
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { MessageChannel, type MessagePort, type ResourceLimits } from 'node:worker_threads';
+import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { isTaskStarted, type TimedTask } from './task-start.js';
 
-/** What every task carries: the worker posts one message on it when it starts. */
-export interface TimedTask {
-  readonly started: MessagePort;
-}
+export type { TimedTask };
 
 /** The task ran longer than the limit; its worker was terminated. */
 export class WorkerTimeoutError extends Error {}
@@ -31,7 +29,7 @@ export interface TimedWorkerPoolOptions {
   readonly timeoutMs: number;
   readonly maxQueue?: number;
   readonly resourceLimits?: ResourceLimits;
-  /** More time for a task, from the message its worker posts when it starts (e.g. a file size). */
+  /** More time for a task, from the payload its worker announces when it starts (e.g. a file size). */
   readonly extraTimeMs?: (started: unknown) => number;
 }
 
@@ -51,6 +49,9 @@ export function workerEntry(moduleUrl: string, name: string): { filename: string
 
 export class TimedWorkerPool<Task extends TimedTask, Outcome> {
   private readonly pool: Piscina<Task, Outcome>;
+  /** Tasks running or queued, by id: called when their worker announces the start. */
+  private readonly starts = new Map<number, (payload: unknown) => void>();
+  private lastTaskId = 0;
 
   constructor(private readonly options: TimedWorkerPoolOptions) {
     const entry = workerEntry(options.moduleUrl, options.worker);
@@ -67,28 +68,32 @@ export class TimedWorkerPool<Task extends TimedTask, Outcome> {
       recordTiming: false,
       ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
     });
+    // A worker's own messages (not task results): the start announcements of src/workers/task-start.ts.
+    this.pool.on('message', (message: unknown) => {
+      if (isTaskStarted(message)) this.starts.get(message.dicomqlTaskStarted)?.(message.payload);
+    });
   }
 
   /** Runs one task; rejects with WorkerTimeoutError, WorkerOutOfMemoryError, WorkerQueueFullError or the caller's abort reason. */
-  async run(task: Omit<Task, 'started'>, signal?: AbortSignal): Promise<Outcome> {
+  async run(task: Omit<Task, 'taskId'>, signal?: AbortSignal): Promise<Outcome> {
     signal?.throwIfAborted();
     const abort = new AbortController();
     const onCallerAbort = () => abort.abort(signal?.reason);
     signal?.addEventListener('abort', onCallerAbort, { once: true });
-    const { port1, port2 } = new MessageChannel();
+    const taskId = ++this.lastTaskId;
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     let limitMs = this.options.timeoutMs;
-    port1.once('message', (started: unknown) => {
-      port1.close();
-      limitMs += Math.max(0, this.options.extraTimeMs?.(started) ?? 0);
+    this.starts.set(taskId, (payload) => {
+      this.starts.delete(taskId);
+      limitMs += Math.max(0, this.options.extraTimeMs?.(payload) ?? 0);
       timer = setTimeout(() => {
         timedOut = true;
         abort.abort(new WorkerTimeoutError(`task exceeded ${limitMs} ms`));
       }, limitMs);
     });
     try {
-      return await this.pool.run({ ...task, started: port2 } as Task, { transferList: [port2], signal: abort.signal });
+      return await this.pool.run({ ...task, taskId } as Task, { signal: abort.signal });
     } catch (err) {
       if (timedOut) throw new WorkerTimeoutError(`task exceeded ${limitMs} ms`);
       if (err instanceof Error && /queue is at limit/i.test(err.message)) throw new WorkerQueueFullError(err.message);
@@ -96,7 +101,7 @@ export class TimedWorkerPool<Task extends TimedTask, Outcome> {
       throw err;
     } finally {
       clearTimeout(timer);
-      port1.close();
+      this.starts.delete(taskId);
       signal?.removeEventListener('abort', onCallerAbort);
     }
   }

@@ -1,13 +1,10 @@
 /** The parse worker's task run inline (no thread): an UploadParser and an UploadInspector for storage-level tests. */
-import { MessageChannel } from 'node:worker_threads';
 import { inspectionOf } from '../../src/parse/parse-pool.js';
 import parse from '../../src/parse/parse-worker.js';
 import type { UploadInspector, UploadParser } from '../../src/storage/dicom-ingest.js';
 
 function runInline(path: string, digest: boolean) {
-  const { port1, port2 } = new MessageChannel();
-  port2.close();
-  return parse({ path, maxInflatedBytes: 1e8, maxInflateRatio: 200, started: port1, ...(digest ? { digest } : {}) });
+  return parse({ path, maxInflatedBytes: 1e8, maxInflateRatio: 200, taskId: 0, ...(digest ? { digest } : {}) });
 }
 
 export const inlineParser: UploadParser = async (path) => {
