@@ -1,10 +1,10 @@
 /**
  * The embedded blob store: files under DATA_DIR/blobs/ab/cd/<sha256>. A streamed blob is written
  * to DATA_DIR/tmp, fsynced, then renamed into place (rename is atomic on one file system). An
- * upload the multipart parser spooled whole is adopted instead: hard-linked under its address,
- * then fsynced with its folder. Either way the row naming a blob is committed only after the blob
- * and its folder are durable; a crash in between leaves an orphan blob (possibly torn, under its
- * final name when adopted) that no row names and the startup repair removes.
+ * upload the multipart parser spooled whole is adopted instead: its data fsynced, then
+ * hard-linked under its address, then its folder fsynced. Either way a name under blobs/ only ever
+ * names durable bytes, and the row naming a blob is committed only after the blob and its folder
+ * are durable; a crash in between leaves an orphan blob that the startup repair removes.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { close as fsClose, constants as fsConstants, createWriteStream, existsSync, fdatasync, fsync as fsFsync, mkdirSync, open as fsOpen, unlinkSync } from 'node:fs';
@@ -92,8 +92,10 @@ export class LocalBlobStore implements BlobStore {
         if (!registered) this.committing.set(sha256, (this.committing.get(sha256) ?? 0) + 1);
         registered = true;
         await this.ensureDir(dir);
-        // The name first, then its data and the folder made durable, then (the caller) the row:
-        // a crash before the row leaves an orphan blob, which the startup repair removes.
+        // Data first, then the name, then the folder (then, the caller: the row). Every name under
+        // blobs/ thus names durable bytes: the one already there (same address, same bytes) was
+        // made durable before its own link.
+        await fsyncPath(path, 'r+');
         const linked = await linkUnlessExists(path, finalPath, () => this.ensureDir(dir, true));
         if (linked === 'cross-device') {
           copyPath = join(this.tmpDir, `${randomUUID()}.part`);
@@ -103,10 +105,9 @@ export class LocalBlobStore implements BlobStore {
           await rename(copyPath, finalPath);
           copyPath = undefined;
         }
-        // Whether this upload made the name or another already had: the bytes under it are
-        // flushed, and another user's copy does not make this upload faster (the answer and its
-        // timing do not tell what others stored).
-        await fsyncPath(finalPath, 'r+');
+        // Whether this upload made the name or another had: the same steps, so that another
+        // user's copy of the bytes does not make this upload faster (the answer and its timing do
+        // not tell what others stored).
         await fsyncPath(dir, 'r');
       },
       discard: async () => {
