@@ -39,12 +39,22 @@ export interface DicomDataset {
 /** A DicomDataset over a list of elements (sorted here). */
 export class ElementList implements DicomDataset {
   readonly elements: readonly DicomElement[];
-  private readonly byTag: Map<string, DicomElement>;
+  /** Built on the first get(): most item data sets of a parse are never looked into. */
+  private byTag: Map<string, DicomElement> | undefined;
   constructor(elements: Iterable<DicomElement>) {
-    this.elements = [...elements].sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
-    this.byTag = new Map(this.elements.map((e) => [e.tag, e]));
+    const list = [...elements];
+    // files keep ascending tag order (PS3.5 §7.1): check before sorting (the sort is stable either way)
+    if (!isSorted(list)) list.sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
+    this.elements = list;
   }
   get(tag: string): DicomElement | undefined {
+    // a repeated tag resolves to its last occurrence, as a Map built from the list does
+    this.byTag ??= new Map(this.elements.map((e) => [e.tag, e]));
     return this.byTag.get(tag);
   }
+}
+
+function isSorted(list: readonly DicomElement[]): boolean {
+  for (let i = 1; i < list.length; i++) if (list[i - 1]!.tag > list[i]!.tag) return false;
+  return true;
 }
