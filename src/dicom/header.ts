@@ -11,8 +11,8 @@ import { InvalidDicomError } from '../errors.js';
 import type { ByteSource } from './byte-source.js';
 import { type CharsetDecoder, charsetDecoder } from './charset.js';
 import { type DicomDataset, type DicomElement, ElementList, type PersonName } from './dataset.js';
-import { implicitVr, lookupTag } from './dictionary.js';
-import { type DicomStructure, type ScanOptions, DEFAULT_MAX_DEPTH, datasetSource, isVr, pixelDataTagOffset, scanDicom, tagText } from './scan.js';
+import { lookupTag } from './dictionary.js';
+import { type DicomStructure, type ScanOptions, DEFAULT_MAX_DEPTH, datasetSource, impliedVr, pixelDataTagOffset, scanDicom, tagText, vrAt } from './scan.js';
 import { EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from './transfer-syntax.js';
 
 export interface DicomHeader {
@@ -143,26 +143,30 @@ function fail(message: string): never {
   throw new InvalidDicomError(`not a valid data set: ${message}`);
 }
 
+function u16(b: Uint8Array, i: number, le: boolean): number {
+  return le ? b[i]! | (b[i + 1]! << 8) : (b[i]! << 8) | b[i + 1]!;
+}
+
+function u32(b: Uint8Array, i: number, le: boolean): number {
+  return (le ? b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24) : (b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
+}
+
 function readHeader(ctx: Context, enc: Encoding, offset: number, limit: number): Header {
   const b = ctx.bytes;
   if (offset + 8 > limit) fail(`element header at offset ${offset} runs past the end`);
   const le = enc.littleEndian;
-  const u16 = (i: number) => (le ? b[i]! | (b[i + 1]! << 8) : (b[i]! << 8) | b[i + 1]!);
-  const u32 = (i: number) =>
-    (le ? (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) : ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!)) >>>
-    0;
-  const tag = ((u16(offset) << 16) | u16(offset + 2)) >>> 0;
+  const tag = ((u16(b, offset, le) << 16) | u16(b, offset + 2, le)) >>> 0;
   if (tag >>> 16 === 0xfffe || !enc.explicitVr) {
-    const length = u32(offset + 4);
-    return { offset, tag, vr: tag >>> 16 === 0xfffe ? '' : implicitVr(tag, length), length, valueOffset: offset + 8 };
+    const length = u32(b, offset + 4, le);
+    return { offset, tag, vr: tag >>> 16 === 0xfffe ? '' : impliedVr(tag, length), length, valueOffset: offset + 8 };
   }
-  if (!isVr(b[offset + 4], b[offset + 5])) fail(`element ${tagText(tag)} at offset ${offset} has an invalid VR`);
-  const vr = String.fromCharCode(b[offset + 4]!, b[offset + 5]!);
+  const vr = vrAt(b[offset + 4], b[offset + 5]);
+  if (vr === undefined) fail(`element ${tagText(tag)} at offset ${offset} has an invalid VR`);
   if (LONG_VRS.has(vr)) {
     if (offset + 12 > limit) fail(`element header at offset ${offset} runs past the end`);
-    return { offset, tag, vr, length: u32(offset + 8), valueOffset: offset + 12 };
+    return { offset, tag, vr, length: u32(b, offset + 8, le), valueOffset: offset + 12 };
   }
-  return { offset, tag, vr, length: u16(offset + 6), valueOffset: offset + 8 };
+  return { offset, tag, vr, length: u16(b, offset + 6, le), valueOffset: offset + 8 };
 }
 
 /** "GGGGEEEE" keys of the tags seen so far: files repeat the same few hundred tags. */
@@ -261,12 +265,13 @@ function readElement(ctx: Context, enc: Encoding, h: Header, limit: number, dept
   }
   const end = h.valueOffset + h.length;
   if (end > limit) fail(`element ${tagText(h.tag)} at offset ${h.offset} runs past the end`);
-  const raw = ctx.bytes.subarray(h.valueOffset, end);
   if (h.length === 0) return { element: { tag, vr, values: [], length: 0 }, next: end };
-  if (BINARY_VRS.has(vr)) return { element: { tag, vr, values: [], bytes: raw.slice(), length: h.length }, next: end };
-  if (vr === 'SV' || vr === 'UV') return { element: { tag, vr, values: veryLongs(raw, vr, enc), length: h.length }, next: end };
+  if (BINARY_VRS.has(vr)) return { element: { tag, vr, values: [], bytes: ctx.bytes.slice(h.valueOffset, end), length: h.length }, next: end };
+  if (vr === 'SV' || vr === 'UV') {
+    return { element: { tag, vr, values: veryLongs(ctx.bytes.subarray(h.valueOffset, end), vr, enc), length: h.length }, next: end };
+  }
   if (h.length > LAZY_DECODE_MAX_BYTES) {
-    return { element: { tag, vr, values: dcmjsValues(raw, enc, vr, ctx.charset), length: h.length }, next: end };
+    return { element: { tag, vr, values: dcmjsValues(ctx.bytes.subarray(h.valueOffset, end), enc, vr, ctx.charset), length: h.length }, next: end };
   }
   return { element: new LazyElement(tag, vr, h.length, ctx.bytes, h.valueOffset, enc, ctx.charset), next: end };
 }
