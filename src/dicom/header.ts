@@ -83,7 +83,16 @@ interface Context {
   /** Decoder of the (0008,0005) in effect where the walk is (PS3.5 §6.1.2.3). */
   charset: CharsetDecoder;
   readonly maxDepth: number;
+  /** Value bytes held apart from `bytes` (binary copies, large values decoded at once). */
+  heldApart: number;
 }
+
+/**
+ * Lazy values keep the parse's copy of the header alive. When the elements also hold more than
+ * this apart from it (an encapsulated PDF, a large LUT), every value is decoded before parseHeader
+ * returns and the copy is let go, so that a cached header costs no more memory than it used to.
+ */
+const HELD_APART_MAX_BYTES = 64 * 1024;
 
 /**
  * One dcmjs stream per thread, reused for every value: a value is copied to the start of its
@@ -114,8 +123,8 @@ class LazyElement implements DicomElement {
     readonly tag: string,
     readonly vr: string,
     readonly length: number,
-    /** Not `bytes`: that field of DicomElement means the raw value of a binary VR. */
-    private readonly source: Uint8Array,
+    /** Not `bytes`: that field of DicomElement means the raw value of a binary VR. Dropped once decoded. */
+    private source: Uint8Array | undefined,
     private readonly valueOffset: number,
     private readonly enc: Encoding,
     private readonly charset: CharsetDecoder,
@@ -124,8 +133,9 @@ class LazyElement implements DicomElement {
   get values(): readonly unknown[] {
     if (this.decoded === undefined) {
       try {
-        const raw = this.source.subarray(this.valueOffset, this.valueOffset + this.length);
+        const raw = (this.source as Uint8Array).subarray(this.valueOffset, this.valueOffset + this.length);
         this.decoded = dcmjsValues(raw, this.enc, this.vr, this.charset);
+        this.source = undefined;
       } catch (err) {
         throw asInvalidDicom(err);
       }
@@ -266,11 +276,15 @@ function readElement(ctx: Context, enc: Encoding, h: Header, limit: number, dept
   const end = h.valueOffset + h.length;
   if (end > limit) fail(`element ${tagText(h.tag)} at offset ${h.offset} runs past the end`);
   if (h.length === 0) return { element: { tag, vr, values: [], length: 0 }, next: end };
-  if (BINARY_VRS.has(vr)) return { element: { tag, vr, values: [], bytes: ctx.bytes.slice(h.valueOffset, end), length: h.length }, next: end };
+  if (BINARY_VRS.has(vr)) {
+    ctx.heldApart += h.length;
+    return { element: { tag, vr, values: [], bytes: ctx.bytes.slice(h.valueOffset, end), length: h.length }, next: end };
+  }
   if (vr === 'SV' || vr === 'UV') {
     return { element: { tag, vr, values: veryLongs(ctx.bytes.subarray(h.valueOffset, end), vr, enc), length: h.length }, next: end };
   }
   if (h.length > LAZY_DECODE_MAX_BYTES) {
+    ctx.heldApart += h.length;
     return { element: { tag, vr, values: dcmjsValues(ctx.bytes.subarray(h.valueOffset, end), enc, vr, ctx.charset), length: h.length }, next: end };
   }
   return { element: new LazyElement(tag, vr, h.length, ctx.bytes, h.valueOffset, enc, ctx.charset), next: end };
@@ -344,6 +358,7 @@ function readEncapsulated(ctx: Context, enc: Encoding, h: Header, tag: string, v
     pos = item.valueOffset + item.length;
   }
   const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  ctx.heldApart += bytes.length;
   let o = 0;
   for (const p of parts) {
     bytes.set(p, o);
@@ -449,11 +464,20 @@ function fixAmbiguousVr(elements: DicomElement[], enc: Encoding): DicomElement[]
 
 function parseBytes(bytes: Uint8Array, enc: Encoding, maxDepth: number): { dataset: ElementList; specificCharacterSet: string[] } {
   const copy = new Uint8Array(bytes); // a copy (Buffer#slice would share): lazy values read it later
-  const ctx: Context = { bytes: copy, charset: charsetDecoder(null), maxDepth };
+  const ctx: Context = { bytes: copy, charset: charsetDecoder(null), maxDepth, heldApart: 0 };
   const { dataset } = readDataset(ctx, enc, 0, copy.length, false, 0);
+  if (ctx.heldApart > HELD_APART_MAX_BYTES) decodeAll(dataset);
   const scs = dataset.get('00080005');
   const specificCharacterSet = scs ? scs.values.map(String) : [];
   return { dataset, specificCharacterSet };
+}
+
+/** Decodes every value of a data set and its items (their lazy elements let go of the header copy). */
+function decodeAll(dataset: DicomDataset): void {
+  for (const e of dataset.elements) {
+    void e.values;
+    for (const item of e.items ?? []) decodeAll(item);
+  }
 }
 
 /**

@@ -191,6 +191,8 @@ function syntheticFiles(): { name: string; bytes: Buffer }[] {
     { name: 'UN sequence (CP-246)', bytes: buildDicom({ elements: unSequence }) },
     { name: 'encapsulated', bytes: buildDicom({ transferSyntax: JPEG_BASELINE, elements: basicElements(), pixelData: { fragments: [Uint8Array.from([1, 2, 3, 4])] } }) },
     { name: 'no meta, implicit', bytes: buildDicom({ meta: false, transferSyntax: IMPLICIT_LE, elements: signed }) },
+    { name: 'large binary value (header copy let go)', bytes: buildDicom({ elements: [...sorted, { tag: '00420011', vr: 'OB', value: new Uint8Array(100_000).fill(7) }].sort((a, b) => (String(a.tag) < String(b.tag) ? -1 : 1)) }) },
+    { name: 'text value over 1 MiB (decoded at once)', bytes: buildDicom({ elements: basicElements([{ tag: '00204000', vr: 'UT', value: 'x\\y '.repeat(300_000) }]) }) },
     { name: 'ISO 2022 Japanese', bytes: buildDicom({ elements: basicElements([{ tag: '00080005', vr: 'CS', value: '\\ISO 2022 IR 87' }, { tag: '00100010', vr: 'PN', value: Buffer.from('1b24423b33454411b2842', 'hex') }]) }) },
   ];
 }
@@ -201,7 +203,7 @@ describe('fast parse = reference parse: synthetic files and their mutations', ()
       const result = expectSameAsReference(bytes, name);
       expect(result).not.toHaveProperty('error'); // the base file itself must parse
       const random = prng(0xc0ffee ^ bytes.length);
-      for (let i = 0; i < 150; i++) {
+      for (let i = 0, n = bytes.length > 50_000 ? 20 : 150; i < n; i++) {
         const { bytes: m, how } = mutate(bytes, bytes.length, random);
         expectSameAsReference(m, `${name} #${i}: ${how}`);
       }
@@ -252,5 +254,67 @@ describe.skipIf(!corpus)('the upload parse (parse worker) gives the old parse re
       expect(result.ok).toBe(true);
       if (result.ok) expect(result.parsed.summary).toEqual(ref.summary);
     }
+  });
+});
+
+/** White-box: the private state of the lazy elements (header.ts LazyElement). */
+interface LazyState {
+  decoded?: unknown;
+  source?: Uint8Array;
+}
+const lazy = (e: unknown) => e as LazyState;
+
+describe('lazy values: when they are decoded and what they keep', () => {
+  const ordinary = buildDicom({ elements: basicElements([{ tag: '00081030', vr: 'LO', value: 'STUDY' }]), pixelData: { native: new Uint8Array(8) } });
+
+  it('decodes a value on first access only, then lets go of the header copy', () => {
+    const h = parseHeader(new BufferByteSource(ordinary));
+    const e = h.dataset.get('00081030')!;
+    expect(lazy(e).decoded).toBeUndefined();
+    expect(lazy(e).source).toBeInstanceOf(Uint8Array);
+    expect(e.values).toEqual(['STUDY']);
+    expect(lazy(e).decoded).toEqual(['STUDY']);
+    expect(lazy(e).source).toBeUndefined();
+    expect(e.values).toBe(e.values); // decoded once
+  });
+
+  it('decodes the value with the character set in effect at the element, not at access time', () => {
+    const file = buildDicom({
+      elements: basicElements([
+        { tag: '00080005', vr: 'CS', value: 'ISO_IR 100' },
+        { tag: '00081111', vr: 'SQ', items: [[{ tag: '00080005', vr: 'CS', value: 'ISO_IR 192' }, { tag: '00100010', vr: 'PN', value: Buffer.from('Gauß', 'utf8') }]] },
+        { tag: '00081030', vr: 'LO', value: LATIN1('Étude') },
+      ]),
+    });
+    const h = parseHeader(new BufferByteSource(file));
+    // read the item's value after the top-level one: each keeps its own decoder
+    expect(h.dataset.get('00081030')!.values).toEqual(['Étude']);
+    expect(h.dataset.get('00081111')!.items![0]!.get('00100010')!.values).toEqual([{ Alphabetic: 'Gauß' }]);
+  });
+
+  it('does not see later changes to the bytes it was parsed from', () => {
+    const bytes = Buffer.from(ordinary);
+    const h = parseHeader(new BufferByteSource(bytes));
+    bytes.fill(0x41, 132); // overwrite everything after the preamble
+    expect(h.dataset.get('00081030')!.values).toEqual(['STUDY']);
+  });
+
+  it('decodes every value at once when elements hold over 64 KiB apart from the header copy', () => {
+    const file = buildDicom({ elements: basicElements([{ tag: '00420011', vr: 'OB', value: new Uint8Array(70_000) }]) });
+    const h = parseHeader(new BufferByteSource(file));
+    const texts = h.dataset.elements.filter((e) => e.vr !== 'OB');
+    expect(texts.length).toBeGreaterThan(3);
+    for (const e of texts) expect(lazy(e).source, e.tag).toBeUndefined();
+    // below the threshold they stay lazy
+    const small = parseHeader(new BufferByteSource(buildDicom({ elements: basicElements([{ tag: '00420011', vr: 'OB', value: new Uint8Array(60_000) }]) })));
+    expect(lazy(small.dataset.get('00100020')).decoded).toBeUndefined();
+  });
+
+  it('decodes a text value over 1 MiB during the parse (a decode failure must reject the file there)', () => {
+    const h = parseHeader(new BufferByteSource(buildDicom({ elements: basicElements([{ tag: '00204000', vr: 'UT', value: 'a'.repeat(1_100_000) }]) })));
+    const e = h.dataset.get('00204000')!;
+    expect(Object.getOwnPropertyDescriptor(e, 'values')?.value).toHaveLength(1); // a plain, already decoded element
+    // its decoded text is held apart from the header copy too: the others are decoded and let go of it
+    expect(lazy(h.dataset.get('00100020')).source).toBeUndefined();
   });
 });
