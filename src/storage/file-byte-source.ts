@@ -13,7 +13,8 @@ const FIRST_WINDOW = 16 * 1024;
 export class FileByteSource implements ByteSource {
   readonly size: number;
   private fd: number | null;
-  private window: Buffer = Buffer.alloc(0);
+  /** A plain Uint8Array view (not a Buffer): its subarray() is the engine's, several times cheaper than Buffer's. */
+  private window: Uint8Array = new Uint8Array(0);
   private windowStart = 0;
   private nextWindow = FIRST_WINDOW;
 
@@ -32,7 +33,8 @@ export class FileByteSource implements ByteSource {
     if (end - start > WINDOW) return this.readFully(start, end - start);
     const size = Math.min(Math.max(this.nextWindow, end - start), this.size - start);
     this.nextWindow = Math.min(WINDOW, this.nextWindow * 2);
-    this.window = this.readFully(start, size);
+    const buf = this.readFully(start, size);
+    this.window = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     this.windowStart = start;
     return this.window.subarray(0, end - start);
   }
