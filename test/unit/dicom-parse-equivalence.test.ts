@@ -23,6 +23,9 @@ import { parseHeader as referenceParseHeader } from '../helpers/reference-parser
 import { scanDicom as referenceScanDicom } from '../helpers/reference-parser/scan.js';
 
 const OPTIONS = { maxInflatedBytes: 64 << 20, maxInflateRatio: 200 };
+// The test file is the only reader (like FUZZ_COUNT): mutations per corpus file, more for a longer run.
+const MUTATIONS = Number(process.env.PARSE_EQ_MUTATIONS ?? 12);
+const SEED = Number(process.env.PARSE_EQ_SEED ?? 0x5eed);
 
 /** Everything a caller can observe of a data set, values forced (lazy ones decode here). */
 function project(ds: DicomDataset): unknown {
@@ -223,11 +226,11 @@ describe.skipIf(!corpus)('fast parse = reference parse: every corpus file', () =
   });
 
   it('seeded header mutations of every corpus file fail or succeed alike, with the same errors', () => {
-    const random = prng(0x5eed);
+    const random = prng(SEED);
     for (const f of files) {
       const bytes = corpus!.read(f.path);
       const headerEnd = referenceScanDicom(new BufferByteSource(bytes)).headerEnd;
-      for (let i = 0; i < 12; i++) {
+      for (let i = 0; i < MUTATIONS; i++) {
         const { bytes: m, how } = mutate(bytes, Math.min(headerEnd + 16, bytes.length), random);
         expectSameAsReference(m, `${f.path}: ${how}`);
       }
