@@ -2,9 +2,10 @@
  * The header parse: every element before top-level Pixel Data, decoded into our DicomDataset
  * model. dcmjs decodes the values (its ValueRepresentation classes, reading from a
  * ReadBufferStream subclass whose text decoding is charset.ts's), each on first access (see
- * LazyElement); the element framing (tags, lengths, items) is walked here, at once, because dcmjs's framing mishandles what real files contain:
- * sequences sent as UN (CP-246), stray items, zero-length numbers (it invents 0), charsets inside
- * sequence items (it falls back to Latin-1) and multi-valued Specific Character Set (it throws).
+ * LazyElement). The element framing (tags, lengths, items) is walked here, in full, during the
+ * parse, because dcmjs's framing mishandles what real files contain: sequences sent as UN
+ * (CP-246), stray items, zero-length numbers (it invents 0), charsets inside sequence items (it
+ * falls back to Latin-1) and multi-valued Specific Character Set (it throws).
  */
 import dcmjs from 'dcmjs';
 import { InvalidDicomError } from '../errors.js';
