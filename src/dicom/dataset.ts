@@ -39,12 +39,29 @@ export interface DicomDataset {
 /** A DicomDataset over a list of elements (sorted here). */
 export class ElementList implements DicomDataset {
   readonly elements: readonly DicomElement[];
-  private readonly byTag: Map<string, DicomElement>;
   constructor(elements: Iterable<DicomElement>) {
-    this.elements = [...elements].sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
-    this.byTag = new Map(this.elements.map((e) => [e.tag, e]));
+    const list = [...elements];
+    // files keep ascending tag order (PS3.5 §7.1): check before sorting (the sort is stable either way)
+    if (!isSorted(list)) list.sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
+    this.elements = list;
   }
+  /** Binary search (no index to build: most item data sets of a parse are never looked into). */
   get(tag: string): DicomElement | undefined {
-    return this.byTag.get(tag);
+    // the last element whose tag is <= `tag`: a repeated tag resolves to its last occurrence
+    const list = this.elements;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid]!.tag <= tag) lo = mid + 1;
+      else hi = mid;
+    }
+    const found = list[lo - 1];
+    return found !== undefined && found.tag === tag ? found : undefined;
   }
+}
+
+function isSorted(list: readonly DicomElement[]): boolean {
+  for (let i = 1; i < list.length; i++) if (list[i - 1]!.tag > list[i]!.tag) return false;
+  return true;
 }

@@ -1,18 +1,19 @@
 /**
  * The header parse: every element before top-level Pixel Data, decoded into our DicomDataset
  * model. dcmjs decodes the values (its ValueRepresentation classes, reading from a
- * ReadBufferStream subclass whose text decoding is charset.ts's); the element framing (tags,
- * lengths, items) is walked here, because dcmjs's framing mishandles what real files contain:
- * sequences sent as UN (CP-246), stray items, zero-length numbers (it invents 0), charsets inside
- * sequence items (it falls back to Latin-1) and multi-valued Specific Character Set (it throws).
+ * ReadBufferStream subclass whose text decoding is charset.ts's), each on first access (see
+ * LazyElement). The element framing (tags, lengths, items) is walked here, in full, during the
+ * parse, because dcmjs's framing mishandles what real files contain: sequences sent as UN
+ * (CP-246), stray items, zero-length numbers (it invents 0), charsets inside sequence items (it
+ * falls back to Latin-1) and multi-valued Specific Character Set (it throws).
  */
 import dcmjs from 'dcmjs';
 import { InvalidDicomError } from '../errors.js';
 import type { ByteSource } from './byte-source.js';
 import { type CharsetDecoder, charsetDecoder } from './charset.js';
 import { type DicomDataset, type DicomElement, ElementList, type PersonName } from './dataset.js';
-import { implicitVr, lookupTag } from './dictionary.js';
-import { type DicomStructure, type ScanOptions, DEFAULT_MAX_DEPTH, datasetSource, isVr, pixelDataTagOffset, scanDicom, tagText } from './scan.js';
+import { lookupTag } from './dictionary.js';
+import { type DicomStructure, type ScanOptions, DEFAULT_MAX_DEPTH, datasetSource, impliedVr, pixelDataTagOffset, scanDicom, tagText, vrAt } from './scan.js';
 import { EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from './transfer-syntax.js';
 
 export interface DicomHeader {
@@ -78,9 +79,70 @@ interface Header {
 }
 
 interface Context {
+  /** The parse's own copy of the bytes (lazy values keep it: the caller's bytes may change). */
   readonly bytes: Uint8Array;
-  readonly stream: CharsetReadStream;
+  /** Decoder of the (0008,0005) in effect where the walk is (PS3.5 §6.1.2.3). */
+  charset: CharsetDecoder;
   readonly maxDepth: number;
+  /** Value bytes held apart from `bytes` (binary copies, large values decoded at once). */
+  heldApart: number;
+}
+
+/**
+ * Lazy values keep the parse's copy of the header alive. When the elements also hold more than
+ * this apart from it (an encapsulated PDF, a large LUT), every value is decoded before parseHeader
+ * returns and the copy is let go, so that a cached header costs no more memory than it used to.
+ */
+const HELD_APART_MAX_BYTES = 64 * 1024;
+
+/**
+ * One dcmjs stream per thread, reused for every value: a value is copied to the start of its
+ * scratch buffer and read from there (constructing a dcmjs stream costs more than decoding a few
+ * values). Reads stay within the value's length, so what lies past it in the buffer is never read.
+ */
+let scratch: { readonly bytes: Uint8Array; readonly stream: CharsetReadStream } | undefined;
+/** Values larger than this get a stream of their own rather than growing the scratch buffer for good. */
+const SCRATCH_MAX_BYTES = 64 * 1024;
+
+/**
+ * Values up to this size are decoded on first access rather than during the parse. Bigger ones
+ * are decoded at once, so that the one failure a decode can have (a string past V8's ~2^29
+ * characters) still rejects the file inside parseHeader, as before.
+ */
+const LAZY_DECODE_MAX_BYTES = 1024 * 1024;
+
+/**
+ * An element whose values dcmjs decodes on first access (pydicom's lazy conversion): a parse
+ * walks every element, but its callers read a few (the upload summary reads about 25 of
+ * hundreds). The decode is the one the parse used to run eagerly, with the character set in
+ * effect at the element; it is pure and cannot fail for values up to LAZY_DECODE_MAX_BYTES
+ * (bounded reads of in-range bytes, string operations), so deferring it rejects no other file.
+ */
+class LazyElement implements DicomElement {
+  private decoded: readonly unknown[] | undefined;
+  constructor(
+    readonly tag: string,
+    readonly vr: string,
+    readonly length: number,
+    /** Not `bytes`: that field of DicomElement means the raw value of a binary VR. Dropped once decoded. */
+    private source: Uint8Array | undefined,
+    private readonly valueOffset: number,
+    private readonly enc: Encoding,
+    private readonly charset: CharsetDecoder,
+  ) {}
+
+  get values(): readonly unknown[] {
+    if (this.decoded === undefined) {
+      try {
+        const raw = (this.source as Uint8Array).subarray(this.valueOffset, this.valueOffset + this.length);
+        this.decoded = dcmjsValues(raw, this.enc, this.vr, this.charset);
+        this.source = undefined;
+      } catch (err) {
+        throw asInvalidDicom(err);
+      }
+    }
+    return this.decoded;
+  }
 }
 
 function syntaxOf(enc: Encoding): string {
@@ -92,30 +154,44 @@ function fail(message: string): never {
   throw new InvalidDicomError(`not a valid data set: ${message}`);
 }
 
+function u16(b: Uint8Array, i: number, le: boolean): number {
+  return le ? b[i]! | (b[i + 1]! << 8) : (b[i]! << 8) | b[i + 1]!;
+}
+
+function u32(b: Uint8Array, i: number, le: boolean): number {
+  return (le ? b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24) : (b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
+}
+
 function readHeader(ctx: Context, enc: Encoding, offset: number, limit: number): Header {
   const b = ctx.bytes;
   if (offset + 8 > limit) fail(`element header at offset ${offset} runs past the end`);
   const le = enc.littleEndian;
-  const u16 = (i: number) => (le ? b[i]! | (b[i + 1]! << 8) : (b[i]! << 8) | b[i + 1]!);
-  const u32 = (i: number) =>
-    (le ? (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) : ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!)) >>>
-    0;
-  const tag = ((u16(offset) << 16) | u16(offset + 2)) >>> 0;
+  const tag = ((u16(b, offset, le) << 16) | u16(b, offset + 2, le)) >>> 0;
   if (tag >>> 16 === 0xfffe || !enc.explicitVr) {
-    const length = u32(offset + 4);
-    return { offset, tag, vr: tag >>> 16 === 0xfffe ? '' : implicitVr(tag, length), length, valueOffset: offset + 8 };
+    const length = u32(b, offset + 4, le);
+    return { offset, tag, vr: tag >>> 16 === 0xfffe ? '' : impliedVr(tag, length), length, valueOffset: offset + 8 };
   }
-  if (!isVr(b[offset + 4], b[offset + 5])) fail(`element ${tagText(tag)} at offset ${offset} has an invalid VR`);
-  const vr = String.fromCharCode(b[offset + 4]!, b[offset + 5]!);
+  const vr = vrAt(b[offset + 4], b[offset + 5]);
+  if (vr === undefined) fail(`element ${tagText(tag)} at offset ${offset} has an invalid VR`);
   if (LONG_VRS.has(vr)) {
     if (offset + 12 > limit) fail(`element header at offset ${offset} runs past the end`);
-    return { offset, tag, vr, length: u32(offset + 8), valueOffset: offset + 12 };
+    return { offset, tag, vr, length: u32(b, offset + 8, le), valueOffset: offset + 12 };
   }
-  return { offset, tag, vr, length: u16(offset + 6), valueOffset: offset + 8 };
+  return { offset, tag, vr, length: u16(b, offset + 6, le), valueOffset: offset + 8 };
 }
 
+/** "GGGGEEEE" keys of the tags seen so far: files repeat the same few hundred tags. */
+const hexCache = new Map<number, string>();
+/** Crafted files can hold any number of distinct tags: past this many, keys are built each time. */
+const HEX_CACHE_MAX = 8192;
+
 function hex(tag: number): string {
-  return (tag >>> 0).toString(16).toUpperCase().padStart(8, '0');
+  let h = hexCache.get(tag);
+  if (h === undefined) {
+    h = (tag >>> 0).toString(16).toUpperCase().padStart(8, '0');
+    if (hexCache.size < HEX_CACHE_MAX) hexCache.set(tag, h);
+  }
+  return h;
 }
 
 /** Strips DICOM padding: trailing spaces and NULs, and leading spaces where they are insignificant. */
@@ -200,11 +276,19 @@ function readElement(ctx: Context, enc: Encoding, h: Header, limit: number, dept
   }
   const end = h.valueOffset + h.length;
   if (end > limit) fail(`element ${tagText(h.tag)} at offset ${h.offset} runs past the end`);
-  const raw = ctx.bytes.subarray(h.valueOffset, end);
   if (h.length === 0) return { element: { tag, vr, values: [], length: 0 }, next: end };
-  if (BINARY_VRS.has(vr)) return { element: { tag, vr, values: [], bytes: raw.slice(), length: h.length }, next: end };
-  if (vr === 'SV' || vr === 'UV') return { element: { tag, vr, values: veryLongs(raw, vr, enc), length: h.length }, next: end };
-  return { element: { tag, vr, values: dcmjsValues(ctx, enc, h, vr), length: h.length }, next: end };
+  if (BINARY_VRS.has(vr)) {
+    ctx.heldApart += h.length;
+    return { element: { tag, vr, values: [], bytes: ctx.bytes.slice(h.valueOffset, end), length: h.length }, next: end };
+  }
+  if (vr === 'SV' || vr === 'UV') {
+    return { element: { tag, vr, values: veryLongs(ctx.bytes.subarray(h.valueOffset, end), vr, enc), length: h.length }, next: end };
+  }
+  if (h.length > LAZY_DECODE_MAX_BYTES) {
+    ctx.heldApart += h.length;
+    return { element: { tag, vr, values: dcmjsValues(ctx.bytes.subarray(h.valueOffset, end), enc, vr, ctx.charset), length: h.length }, next: end };
+  }
+  return { element: new LazyElement(tag, vr, h.length, ctx.bytes, h.valueOffset, enc, ctx.charset), next: end };
 }
 
 /** SV/UV (dcmjs has no SV): numbers when safe, else decimal strings (PS3.18 F.2.3). */
@@ -218,26 +302,39 @@ function veryLongs(raw: Uint8Array, vr: string, enc: Encoding): unknown[] {
   return out;
 }
 
+/** A dcmjs stream whose bytes [0, value.length) are `value`. */
+function streamOver(value: Uint8Array): CharsetReadStream {
+  if (value.length > SCRATCH_MAX_BYTES) return new CharsetReadStream(new Uint8Array(value).buffer);
+  if (scratch === undefined || scratch.bytes.length < value.length) {
+    const bytes = new Uint8Array(Math.max(4096, 2 ** Math.ceil(Math.log2(value.length))));
+    scratch = { bytes, stream: new CharsetReadStream(bytes.buffer) };
+  }
+  scratch.bytes.set(value, 0);
+  return scratch.stream;
+}
+
 /** Decodes a value with dcmjs's ValueRepresentation classes, then applies PS3.5 §6.2 rules. */
-function dcmjsValues(ctx: Context, enc: Encoding, h: Header, vrType: string): unknown[] {
-  const stream = ctx.stream;
+function dcmjsValues(bytes: Uint8Array, enc: Encoding, vrType: string, charset: CharsetDecoder): unknown[] {
+  const stream = streamOver(bytes);
+  const length = bytes.length;
   const vr = ValueRepresentation.createByTypeString(vrType);
   const syntax = syntaxOf(enc);
   stream.setEndian(enc.littleEndian);
-  stream.offset = h.valueOffset;
+  stream.offset = 0;
   stream.vr = vrType;
+  stream.charset = charset;
   if (vr.isBinary()) {
     // fixed-size numbers (US, SS, UL, SL, FL, FD, AT): one read per value
-    const size = vr.maxLength ?? h.length;
+    const size = vr.maxLength ?? length;
     const values: unknown[] = [];
-    for (let i = 0; i + size <= h.length; i += size) {
-      stream.offset = h.valueOffset + i;
+    for (let i = 0; i + size <= length; i += size) {
+      stream.offset = i;
       const v = vr.read(stream, size, syntax).value;
       values.push(vrType === 'AT' ? hex(v as number) : v);
     }
     return values;
   }
-  const { rawValue, value } = vr.read(stream, h.length, syntax);
+  const { rawValue, value } = vr.read(stream, length, syntax);
   const raw = rawValue ?? value;
   const whole = Array.isArray(raw) ? raw.join('\\') : String(raw ?? '');
   return textValues(whole, vrType);
@@ -262,6 +359,7 @@ function readEncapsulated(ctx: Context, enc: Encoding, h: Header, tag: string, v
     pos = item.valueOffset + item.length;
   }
   const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  ctx.heldApart += bytes.length;
   let o = 0;
   for (const p of parts) {
     bytes.set(p, o);
@@ -312,7 +410,7 @@ function readDataset(
   untilDelimiter: boolean,
   depth: number,
 ): { dataset: ElementList; next: number } {
-  const inherited = ctx.stream.charset;
+  const inherited = ctx.charset;
   const elements: DicomElement[] = [];
   let pos = start;
   let delimited = false;
@@ -331,13 +429,13 @@ function readDataset(
       if (h.tag >>> 16 === 0xfffe) fail(`unexpected ${tagText(h.tag)} at offset ${pos}`);
       const r = readElement(ctx, enc, h, end, depth);
       if (h.tag === SPECIFIC_CHARACTER_SET) {
-        ctx.stream.charset = charsetDecoder(characterSetTerms(r.element, ctx.bytes.subarray(h.valueOffset, r.next)));
+        ctx.charset = charsetDecoder(characterSetTerms(r.element, ctx.bytes.subarray(h.valueOffset, r.next)));
       }
       elements.push(r.element);
       pos = r.next;
     }
   } finally {
-    ctx.stream.charset = inherited;
+    ctx.charset = inherited;
   }
   if (untilDelimiter && !delimited) fail(`item at offset ${start} has no item delimiter`);
   return { dataset: new ElementList(fixAmbiguousVr(elements, enc)), next: pos };
@@ -360,20 +458,27 @@ function fixAmbiguousVr(elements: DicomElement[], enc: Encoding): DicomElement[]
   if (pr !== 1) return elements;
   return elements.map((e) =>
     e.vr === 'US' && isSigned16Candidate(e.tag)
-      ? { ...e, vr: 'SS', values: e.values.map((v) => (typeof v === 'number' ? (v << 16) >> 16 : v)) }
+      ? { tag: e.tag, vr: 'SS', values: e.values.map((v) => (typeof v === 'number' ? (v << 16) >> 16 : v)), length: e.length }
       : e,
   );
 }
 
 function parseBytes(bytes: Uint8Array, enc: Encoding, maxDepth: number): { dataset: ElementList; specificCharacterSet: string[] } {
-  const copy = new Uint8Array(bytes); // a copy (Buffer#slice would share): dcmjs reads copy.buffer from 0
-  const stream = new CharsetReadStream(copy.buffer);
-  stream.setEndian(enc.littleEndian);
-  const ctx: Context = { bytes: copy, stream, maxDepth };
+  const copy = new Uint8Array(bytes); // a copy (Buffer#slice would share): lazy values read it later
+  const ctx: Context = { bytes: copy, charset: charsetDecoder(null), maxDepth, heldApart: 0 };
   const { dataset } = readDataset(ctx, enc, 0, copy.length, false, 0);
+  if (ctx.heldApart > HELD_APART_MAX_BYTES) decodeAll(dataset);
   const scs = dataset.get('00080005');
   const specificCharacterSet = scs ? scs.values.map(String) : [];
   return { dataset, specificCharacterSet };
+}
+
+/** Decodes every value of a data set and its items (their lazy elements let go of the header copy). */
+function decodeAll(dataset: DicomDataset): void {
+  for (const e of dataset.elements) {
+    void e.values;
+    for (const item of e.items ?? []) decodeAll(item);
+  }
 }
 
 /**
@@ -394,9 +499,13 @@ export function parseHeader(source: ByteSource, structure?: DicomStructure, opti
     const { dataset, specificCharacterSet } = parseBytes(data, enc, maxDepth);
     return { structure: s, meta: meta.dataset, dataset, specificCharacterSet };
   } catch (err) {
-    if (err instanceof InvalidDicomError) throw err;
-    // dcmjs throws Errors and sometimes plain strings
-    const message = err instanceof Error ? err.message : String(err);
-    throw new InvalidDicomError(`the header cannot be parsed: ${message}`);
+    throw asInvalidDicom(err);
   }
+}
+
+/** dcmjs throws Errors and sometimes plain strings: all become InvalidDicomError. */
+function asInvalidDicom(err: unknown): InvalidDicomError {
+  if (err instanceof InvalidDicomError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new InvalidDicomError(`the header cannot be parsed: ${message}`);
 }

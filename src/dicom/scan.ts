@@ -82,10 +82,34 @@ const VRS = new Set([
 /** Explicit VRs with a 2-byte reserved field and a 4-byte length (PS3.5 §7.1.2). */
 const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
 
+/** The VR strings by their two bytes (b0 << 8 | b1): element headers are read without building strings. */
+const VR_BY_CODE: ReadonlyMap<number, string> = new Map([...VRS].map((vr) => [(vr.charCodeAt(0) << 8) | vr.charCodeAt(1), vr]));
+
+/** The PS3.5 VR the two bytes spell, or undefined when they spell none. */
+export function vrAt(b0: number | undefined, b1: number | undefined): string | undefined {
+  if (b0 === undefined || b1 === undefined) return undefined;
+  return VR_BY_CODE.get((b0 << 8) | b1);
+}
+
 /** True when the two bytes are one of the PS3.5 VRs. */
 export function isVr(b0: number | undefined, b1: number | undefined): boolean {
-  if (b0 === undefined || b1 === undefined) return false;
-  return VRS.has(String.fromCharCode(b0, b1));
+  return vrAt(b0, b1) !== undefined;
+}
+
+/** implicitVr() per tag, kept: a dictionary lookup per element is most of an implicit VR walk. */
+const impliedVrs = new Map<number, string>();
+/** Crafted files can hold any number of distinct tags: past this many, lookups are not kept. */
+const IMPLIED_VR_CACHE_MAX = 8192;
+
+/** implicitVr(tag, length) (dictionary.ts), remembered per tag except Pixel Data (whose VR depends on the length). */
+export function impliedVr(tag: number, length: number): string {
+  if (tag === PIXEL_DATA) return implicitVr(tag, length);
+  let vr = impliedVrs.get(tag);
+  if (vr === undefined) {
+    vr = implicitVr(tag, length);
+    if (impliedVrs.size < IMPLIED_VR_CACHE_MAX) impliedVrs.set(tag, vr);
+  }
+  return vr;
 }
 
 /** "(GGGG,EEEE)" of a numeric tag, for messages. */
@@ -150,12 +174,12 @@ function readHeader(w: Walk, enc: Encoding, offset: number, limit: number): Elem
   if (tag >>> 16 === 0xfffe || !enc.explicitVr) {
     // item and delimiter tags never carry a VR (PS3.5 §7.5)
     const length = u32(head, 4, little);
-    return { offset, tag, vr: tag >>> 16 === 0xfffe ? '' : implicitVr(tag, length), length, valueOffset: offset + 8 };
+    return { offset, tag, vr: tag >>> 16 === 0xfffe ? '' : impliedVr(tag, length), length, valueOffset: offset + 8 };
   }
-  const vr = String.fromCharCode(head[4]!, head[5]!);
-  if (!VRS.has(vr)) {
+  const vr = VR_BY_CODE.get((head[4]! << 8) | head[5]!);
+  if (vr === undefined) {
     throw new InvalidDicomError(
-      `not a valid data set: element ${tagText(tag)} at ${where(w, offset)} has an invalid VR ${JSON.stringify(vr)}`,
+      `not a valid data set: element ${tagText(tag)} at ${where(w, offset)} has an invalid VR ${JSON.stringify(String.fromCharCode(head[4]!, head[5]!))}`,
     );
   }
   if (LONG_VRS.has(vr)) {

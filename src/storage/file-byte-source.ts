@@ -4,12 +4,19 @@ import type { ByteSource } from '../dicom/byte-source.js';
 
 /** Reads are served from a small window so that walking many small elements stays cheap. */
 const WINDOW = 64 * 1024;
+/**
+ * The first window is smaller: most headers end within a few KB, and validating an upload reads
+ * only its header; every further window doubles, up to WINDOW.
+ */
+const FIRST_WINDOW = 16 * 1024;
 
 export class FileByteSource implements ByteSource {
   readonly size: number;
   private fd: number | null;
-  private window: Buffer = Buffer.alloc(0);
+  /** A plain Uint8Array view (not a Buffer): its subarray() is the engine's, several times cheaper than Buffer's. */
+  private window: Uint8Array = new Uint8Array(0);
   private windowStart = 0;
+  private nextWindow = FIRST_WINDOW;
 
   constructor(path: string) {
     this.fd = openSync(path, 'r');
@@ -24,8 +31,10 @@ export class FileByteSource implements ByteSource {
       return this.window.subarray(start - this.windowStart, end - this.windowStart);
     }
     if (end - start > WINDOW) return this.readFully(start, end - start);
-    const size = Math.min(WINDOW, this.size - start);
-    this.window = this.readFully(start, size);
+    const size = Math.min(Math.max(this.nextWindow, end - start), this.size - start);
+    this.nextWindow = Math.min(WINDOW, this.nextWindow * 2);
+    const buf = this.readFully(start, size);
+    this.window = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     this.windowStart = start;
     return this.window.subarray(0, end - start);
   }
