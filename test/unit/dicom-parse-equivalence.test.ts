@@ -6,7 +6,6 @@
  * decoded values, raw bytes, items; get() answers included) and the same errors, message for
  * message. The upload parse (parse-worker) must give the summary the old parse gives.
  */
-import { MessageChannel } from 'node:worker_threads';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -246,13 +245,11 @@ describe.skipIf(!corpus)('the upload parse (parse worker) gives the old parse re
     const bytes = corpus!.read(path);
     const file = join(dir, 'upload.dcm');
     writeFileSync(file, bytes);
-    const { port1, port2 } = new MessageChannel();
-    port2.close();
-    const result = parse({ path: file, ...OPTIONS, started: port1 });
+    const result = parse({ path: file, ...OPTIONS, taskId: 0 });
     const ref = outcome(bytes, referenceScanDicom as typeof scanDicom, referenceParseHeader as unknown as typeof parseHeader);
     if ('error' in ref) {
       expect(result.ok).toBe(false);
-      if (!result.ok) expect(`InvalidDicomError: ${result.message}`).toBe(ref.error);
+      if (!result.ok) expect(`InvalidDicomError: ${'archive' in result ? 'a ZIP archive' : result.message}`).toBe(ref.error);
     } else {
       expect(result.ok).toBe(true);
       if (result.ok) expect(result.parsed.summary).toEqual(ref.summary);
