@@ -1,10 +1,10 @@
 /**
  * The embedded blob store: files under DATA_DIR/blobs/ab/cd/<sha256>. A streamed blob is written
  * to DATA_DIR/tmp, fsynced, then renamed into place (rename is atomic on one file system). An
- * upload the multipart parser spooled whole is adopted instead: its data fsynced, then
- * hard-linked under its address, then its folder fsynced. Either way a name under blobs/ only ever
- * names durable bytes, and the row naming a blob is committed only after the blob and its folder
- * are durable; a crash in between leaves an orphan blob that the startup repair removes.
+ * upload the multipart parser spooled whole is adopted instead: hard-linked under its address,
+ * then its bytes and its folder flushed at once. Either way the row naming a blob is committed
+ * only after the blob and its folder are durable; a crash before that leaves at most an orphan
+ * blob (no row names it; an adopted one may be torn), which the startup repair removes.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { close as fsClose, constants as fsConstants, createWriteStream, existsSync, fdatasync, fsync as fsFsync, mkdirSync, open as fsOpen, unlinkSync } from 'node:fs';
@@ -92,10 +92,11 @@ export class LocalBlobStore implements BlobStore {
         if (!registered) this.committing.set(sha256, (this.committing.get(sha256) ?? 0) + 1);
         registered = true;
         await this.ensureDir(dir);
-        // Data first, then the name, then the folder (then, the caller: the row). Every name under
-        // blobs/ thus names durable bytes: the one already there (same address, same bytes) was
-        // made durable before its own link.
-        await fsyncPath(path, 'r+');
+        // The name, then the bytes under it and the folder flushed together (then, the caller: the
+        // row). Whoever made the name (this upload, or another one with the same bytes a moment
+        // ago), its bytes are flushed here before this upload's row exists. A crash before both
+        // flushes are done can leave a torn blob under its address, but no row names it: the
+        // startup check removes it as an orphan.
         const linked = await linkUnlessExists(path, finalPath, () => this.ensureDir(dir, true));
         if (linked === 'cross-device') {
           copyPath = join(this.tmpDir, `${randomUUID()}.part`);
@@ -105,10 +106,10 @@ export class LocalBlobStore implements BlobStore {
           await rename(copyPath, finalPath);
           copyPath = undefined;
         }
-        // Whether this upload made the name or another had: the same steps, so that another
-        // user's copy of the bytes does not make this upload faster (the answer and its timing do
-        // not tell what others stored).
-        await fsyncPath(dir, 'r');
+        // Both flushes, whether this upload made the name or another had: another user's copy of
+        // the bytes does not make this upload faster (the answer and its timing do not tell what
+        // others stored).
+        await Promise.all([fsyncPath(finalPath, 'r+'), fsyncPath(dir, 'r')]);
       },
       discard: async () => {
         if (registered) {
