@@ -7,6 +7,7 @@ import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema.js';
 import { LOCAL_USER_ID, LOCAL_USER_NAME } from './schema.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 import { type SyncFile, setWalSync, WalSync } from './wal-sync.js';
 
 /** The drizzle database; `$client` is the better-sqlite3 connection (transactions with savepoints). */
@@ -16,13 +17,25 @@ export interface OpenDatabase {
   readonly db: Db;
   /** Makes commits durable off the event loop: `await walSync.durable()` before acknowledging a write (wal-sync.ts). */
   readonly walSync: WalSync;
+  /** With `backgroundCheckpoints`: the worker that checkpoints the WAL (wal-checkpointer.ts). */
+  readonly checkpointer?: WalCheckpointer;
   close(): void;
 }
 
 /** Same relative path from src/storage and from dist/storage. */
 const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'drizzle');
 
-export function openDatabase(dataDir: string, options: { syncFile?: SyncFile } = {}): OpenDatabase {
+export interface OpenDatabaseOptions {
+  /** How the WAL is flushed (tests hold or fail it); default fdatasync (wal-sync.ts). */
+  readonly syncFile?: SyncFile;
+  /**
+   * Checkpoints in a worker thread instead of inside the COMMIT that crosses 1000 WAL pages (the
+   * server; wal-checkpointer.ts). Off: SQLite's automatic checkpoints (CLI, tests).
+   */
+  readonly backgroundCheckpoints?: { readonly intervalMs?: number; readonly onError?: (err: Error) => void };
+}
+
+export function openDatabase(dataDir: string, options: OpenDatabaseOptions = {}): OpenDatabase {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, 'dicomql.sqlite');
   const sqlite = new Database(file);
@@ -60,5 +73,18 @@ export function openDatabase(dataDir: string, options: { syncFile?: SyncFile } =
     .prepare('INSERT OR IGNORE INTO users (id, name, is_admin, created_at) VALUES (?, ?, 1, ?)')
     .run(LOCAL_USER_ID, LOCAL_USER_NAME, Date.now());
   walSync.request();
-  return { db, walSync, close: () => sqlite.close() };
+  let checkpointer: WalCheckpointer | undefined;
+  if (options.backgroundCheckpoints) {
+    sqlite.pragma('wal_autocheckpoint = 0');
+    checkpointer = new WalCheckpointer(file, options.backgroundCheckpoints);
+  }
+  return {
+    db,
+    walSync,
+    ...(checkpointer ? { checkpointer } : {}),
+    close: () => {
+      checkpointer?.close();
+      sqlite.close();
+    },
+  };
 }

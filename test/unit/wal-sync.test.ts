@@ -256,3 +256,34 @@ describe('durability of acknowledged writes (synchronous = NORMAL + WAL sync)', 
     held.calls.at(-1)!.release(); // … and nobody waited for it
   });
 });
+
+describe('background checkpoints (wal-checkpointer.ts)', () => {
+  it('the main connection never checkpoints; the worker copies the whole WAL into the database file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dicomql-checkpoint-'));
+    const errors: Error[] = [];
+    const database = openDatabase(dir, { backgroundCheckpoints: { intervalMs: 600_000, onError: (e) => errors.push(e) } });
+    try {
+      const sqlite = database.db.$client;
+      expect(sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+      sqlite.exec('CREATE TABLE big (x BLOB)');
+      const insert = sqlite.prepare('INSERT INTO big VALUES (randomblob(3000))');
+      // ~1500 pages in 1500 commits: SQLite's automatic checkpoint would have run after 1000.
+      for (let i = 0; i < 1500; i++) insert.run();
+      const walPages = () => statSync(join(dir, 'dicomql.sqlite-wal')).size / 4096;
+      expect(walPages()).toBeGreaterThan(1500);
+      const result = await database.checkpointer!.checkpointNow();
+      expect(result).toMatchObject({ ok: true });
+      expect(result.log).toBeGreaterThan(1500);
+      expect(result.checkpointed).toBe(result.log);
+      // The next commit restarts the WAL from its beginning: it does not grow any more.
+      const size = walPages();
+      for (let i = 0; i < 100; i++) insert.run();
+      expect(walPages()).toBe(size);
+      expect(sqlite.prepare('SELECT count(*) AS n FROM big').get()).toEqual({ n: 1600 });
+      expect(errors).toEqual([]);
+    } finally {
+      database.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
