@@ -53,6 +53,8 @@ export function openDatabase(dataDir: string, options: OpenDatabaseOptions = {})
   // power loss after the answer recovers the row from the WAL. NORMAL keeps the rest of SQLite's
   // ordering: the WAL is synced before every checkpoint and the database file after it, and the
   // WAL header when the WAL is reused. The blob is fsynced before its row commits (unchanged).
+  // The server checkpoints in a worker thread (backgroundCheckpoints, wal-checkpointer.ts), so
+  // those checkpoint fsyncs do not run inside a COMMIT on the event loop either.
   //
   // What differs: between COMMIT and the end of its sync (a few ms), the committed rows are visible
   // to other requests although not yet on disk. A power loss in that window rolls them back:
