@@ -15,6 +15,8 @@ const database = openDatabase(dataDir);
 let code: number;
 try {
   code = runTokenCommand(process.argv.slice(2), database.db, { stdout: process.stdout, stderr: process.stderr });
+  // The token (or revocation) is on disk before the command ends (synchronous = NORMAL: db.ts).
+  await database.walSync.durable();
 } finally {
   database.close();
 }

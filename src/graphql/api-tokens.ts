@@ -111,7 +111,11 @@ builder.mutationField('createApiToken', (t) =>
     type: CreateApiTokenPayloadRef,
     description: 'Create an API token for the viewer. The answer holds the token: the only time it is shown.',
     args: { input: t.arg({ type: CreateApiTokenInput, required: false }) },
-    resolve: (_root, { input }, ctx) => ctx.apiTokens.create(ctx.principal.userId, { label: input?.label ?? null, expiresAt: expiryOf(input) }),
+    resolve: async (_root, { input }, ctx) => {
+      const created = ctx.apiTokens.create(ctx.principal.userId, { label: input?.label ?? null, expiresAt: expiryOf(input) });
+      await ctx.apiTokens.durable(); // the token is on disk before it is shown
+      return created;
+    },
   }),
 );
 
@@ -120,8 +124,9 @@ builder.mutationField('revokeApiToken', (t) =>
     type: RevokeApiTokenResult,
     description: 'Revoke one of the viewer\'s API tokens; requests with it answer 401 from then on (this one included, if it was its own).',
     args: { id: t.arg.id({ required: true, description: 'The token\'s public id (ApiToken.id).' }) },
-    resolve: (_root, { id }, ctx) => {
+    resolve: async (_root, { id }, ctx) => {
       const revoked = ctx.apiTokens.revoke(String(id), ctx.principal.userId);
+      await ctx.apiTokens.durable(); // "revoked" is answered once the revocation is on disk
       return revoked ? { apiToken: revoked } : new NotFoundError(`No API token with id ${String(id)}`);
     },
   }),

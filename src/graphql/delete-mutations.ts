@@ -1,8 +1,9 @@
 /**
  * deleteDicomFile, deleteSeries, deleteStudy, deletePatient. The catalog repository removes the
  * rows (and the series, studies and patients left empty) in one transaction and names the blobs
- * no row references any more; only after that commit are those blobs removed, the parsed-header
- * and PNG caches forgotten, and `dicomFileDeleted` published. A removed id answers null (GraphQL)
+ * no row references any more; only after that commit is on disk (the WAL sync: a power loss can no
+ * longer bring the rows back) are those blobs removed, the parsed-header and PNG caches forgotten,
+ * `dicomFileDeleted` published and the client answered. A removed id answers null (GraphQL)
  * and 404 (routes) from then on.
  *
  * A FileDeletions is made per request around the caller's catalog (deletes reach only the
@@ -42,8 +43,8 @@ export interface DeleteSummary {
 export interface FileDeletionsDeps {
   /** The caller's catalog (DicomFileRepository.forOwner(userId).catalog). */
   readonly catalog: CatalogDeletes;
-  /** The root repository: whether any owner's row still names a blob. */
-  readonly files: Pick<DicomFileRepository, 'isBlobReferenced'>;
+  /** The root repository: whether any owner's row still names a blob; durable() waits for the commit's WAL sync. */
+  readonly files: Pick<DicomFileRepository, 'isBlobReferenced' | 'durable'>;
   readonly blobs: BlobStore;
   readonly headers: HeaderCache;
   readonly events: DicomEvents;
@@ -54,26 +55,30 @@ export interface FileDeletionsDeps {
 export class FileDeletions {
   constructor(private readonly deps: FileDeletionsDeps) {}
 
-  deleteFile(id: string): DeleteSummary | undefined {
+  deleteFile(id: string): Promise<DeleteSummary | undefined> {
     return this.finish(this.deps.catalog.deleteFile(id));
   }
 
-  deleteSeries(id: number): DeleteSummary | undefined {
+  deleteSeries(id: number): Promise<DeleteSummary | undefined> {
     return this.finish(this.deps.catalog.deleteSeries(id));
   }
 
-  deleteStudy(id: number): DeleteSummary | undefined {
+  deleteStudy(id: number): Promise<DeleteSummary | undefined> {
     return this.finish(this.deps.catalog.deleteStudy(id));
   }
 
-  deletePatient(id: number): DeleteSummary | undefined {
+  deletePatient(id: number): Promise<DeleteSummary | undefined> {
     return this.finish(this.deps.catalog.deletePatient(id));
   }
 
-  /** After the commit: blobs, caches, events. */
-  private finish(result: CatalogDeleteResult | undefined): DeleteSummary | undefined {
+  /**
+   * After the commit, once it is on disk: blobs, caches, events. A blob removed before that could
+   * be missing under a row that a power loss brings back.
+   */
+  private async finish(result: CatalogDeleteResult | undefined): Promise<DeleteSummary | undefined> {
     if (!result) return undefined;
     const { files, blobs, headers, events, evictRenderings } = this.deps;
+    await files.durable();
     let removedBlobs = 0;
     for (const sha256 of result.unreferencedBlobs) {
       headers.evict(sha256);
@@ -182,8 +187,8 @@ for (const scope of scopes) {
       type: DeleteOutcome,
       description: scope.description,
       args: { id: t.arg.id({ required: true, description: `Global id of the ${scope.typename}.` }) },
-      resolve: (_root, { id }, ctx) => {
-        const summary = scope.run(ctx.deletions, id);
+      resolve: async (_root, { id }, ctx) => {
+        const summary = await scope.run(ctx.deletions, id);
         if (!summary) return new NotFoundError(`No ${scope.what} with id ${String(id)}`);
         // After the commit (FileDeletions returns once it is done): one DELETE per removed file.
         for (const fileId of summary.deletedFileIds) ctx.audit.record('DELETE', fileId);

@@ -83,7 +83,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const logError =
     options.logError ??
     ((err: unknown) => logger.error({ reqId: currentRequestContext()?.id, err: serializeError(err, config.logPatientData) }, 'unexpected error'));
-  const database = openDatabase(config.dataDir);
+  // WAL checkpoints in a worker thread: their fsyncs stay off the event loop (wal-checkpointer.ts).
+  const database = openDatabase(config.dataDir, { backgroundCheckpoints: { onError: logError } });
   const blobs = new LocalBlobStore(config.dataDir);
   const files = new DicomFileRepository(database.db);
   const apiTokens = new ApiTokenRepository(database.db);

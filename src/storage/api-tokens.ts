@@ -13,6 +13,7 @@ import { and, asc, eq, isNull } from 'drizzle-orm';
 import { InvalidArgumentError } from '../errors.js';
 import type { Db } from './db.js';
 import { type ApiTokenRow, apiTokens, users } from './schema.js';
+import { walSyncFor } from './wal-sync.js';
 
 /** 12 bytes → 16 base64url characters; 32 bytes → 43. Fixed lengths: "_" may occur inside base64url. */
 const PUBLIC_ID_BYTES = 12;
@@ -21,7 +22,7 @@ const TOKEN_PATTERN = /^dql_([A-Za-z0-9_-]{16})_([A-Za-z0-9_-]{43})$/;
 const PUBLIC_ID_PATTERN = /^[A-Za-z0-9_-]{16}$/;
 /** Longest label accepted (free text, never logged). */
 export const MAX_TOKEN_LABEL_LENGTH = 200;
-/** lastUsedAt is written at most this often per token: each write is a fsynced transaction. */
+/** lastUsedAt is written at most this often per token: each write is a transaction and a WAL sync. */
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 
 /** A token row as it may be shown: everything but the hash, with its owner's name. */
@@ -149,6 +150,15 @@ export class ApiTokenRepository {
     return this.find(publicId, userId);
   }
 
+  /**
+   * Resolves once every committed change is on disk (the WAL sync, wal-sync.ts): a client told of
+   * a created or revoked token must not see it undone by a power loss. create() and revoke() are
+   * synchronous (the CLI runs create() inside its own transaction); the caller awaits this after.
+   */
+  durable(): Promise<void> {
+    return walSyncFor(this.db.$client).durable();
+  }
+
   /** One token without its hash; with `userId`, only if it is that user's. */
   find(publicId: string, userId?: number): ApiTokenInfo | undefined {
     if (!PUBLIC_ID_PATTERN.test(publicId)) return undefined;
@@ -173,7 +183,7 @@ export class ApiTokenRepository {
       .map((r) => info(r.token, r.userName));
   }
 
-  /** Records use at most once a minute per token (each write is an fsync with synchronous=FULL). */
+  /** Records use at most once a minute per token (each write is a transaction and a WAL sync; nobody waits for it). */
   private touch(publicId: string, now: number): void {
     const last = this.lastUsedWrites.get(publicId);
     if (last !== undefined && now - last < LAST_USED_WRITE_INTERVAL_MS) return;
@@ -182,6 +192,7 @@ export class ApiTokenRepository {
     }
     this.lastUsedWrites.set(publicId, now);
     this.db.update(apiTokens).set({ lastUsedAt: new Date(now) }).where(eq(apiTokens.id, publicId)).run();
+    walSyncFor(this.db.$client).request();
   }
 }
 

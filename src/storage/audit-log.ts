@@ -16,6 +16,7 @@ import { and, count, eq, gte, lt, type SQL } from 'drizzle-orm';
 import { type CatalogPage, keysetPage, type Ordering, type PageArgs } from './catalog-query.js';
 import type { Db } from './db.js';
 import { type AuditEventRow, auditEvents } from './schema.js';
+import { walSyncFor } from './wal-sync.js';
 
 export const AUDIT_ACTIONS = ['UPLOAD', 'READ', 'RENDER', 'DOWNLOAD', 'DELETE'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -160,6 +161,7 @@ export class AuditLog {
       this.db.$client.transaction(() => {
         for (const e of batch) insert.run(e.at.getTime(), e.userRef, e.userName, e.tokenId ?? null, e.action, e.fileId, e.requestId ?? null);
       })();
+      walSyncFor(this.db.$client).request(); // on disk soon; nobody waits for it (db.ts: durability)
     } catch (err) {
       this.options.logError(new Error(`audit log: writing ${batch.length} event(s) failed: ${String(err)}`, { cause: err }));
       this.pending = batch.concat(this.pending);

@@ -68,7 +68,8 @@
  * - Counters are changed only here, in the transaction that changes the rows: incremented on
  *   insert, recomputed from the indexes for whatever a delete touched.
  */
-import { type AnyColumn, and, asc, count, desc, eq, inArray, isNotNull, type SQL, sql } from 'drizzle-orm';
+import type Database from 'better-sqlite3';
+import { type AnyColumn, and, asc, count, desc, eq, getTableColumns, inArray, isNotNull, type SQL, sql } from 'drizzle-orm';
 import { fileConditions, foldName, ownedBy, patientConditions, selectsWholeSeries, seriesConditions, studyConditions } from './catalog-filters.js';
 import {
   type CatalogPage,
@@ -88,6 +89,7 @@ import {
   type StudyOrder,
 } from './catalog-query.js';
 import type { DataVersions } from './data-versions.js';
+import { prepareInsert, prepareUpdateById } from './row-statements.js';
 import type { Db } from './db.js';
 import {
   type DicomFileRow,
@@ -165,12 +167,16 @@ function key(value: string | null | undefined): string {
 const MODALITY_SEPARATOR = '\\';
 
 /**
- * The statements every upload runs (dedupe lookup, placement lookups, counter increments),
- * prepared once per connection: building drizzle's SQL and SQLite's prepare per upload was a
- * tenth of the upload path's main-thread time.
+ * Every statement an upload runs (dedupe lookup, placement lookups, parent inserts and updates,
+ * name and counter increments, version switch, the file insert), prepared once per connection:
+ * building drizzle's SQL and SQLite's prepare per upload was ~80 % of an insert's CPU. The
+ * lookups are drizzle prepared selects (their rows are mapped by drizzle); inserts and updates
+ * are better-sqlite3 statements with drizzle's value mapping (row-statements.ts), so the rows
+ * returned are the ones `.returning()` returned.
  */
 function uploadStatements(db: Db) {
   const p = sql.placeholder;
+  const sqlite = db.$client;
   return {
     fileBySha256: db
       .select()
@@ -192,14 +198,66 @@ function uploadStatements(db: Db) {
       .from(series)
       .where(and(eq(series.studyRef, p('studyRef')), eq(series.seriesInstanceUid, p('uid'))))
       .prepare(),
+    /** dicom_files_series_sop_current_idx: a seek, whatever the size of the series. */
     currentVersion: db
       .select({ id: dicomFiles.id, uploadedAt: dicomFiles.uploadedAt })
       .from(dicomFiles)
-      .where(and(eq(dicomFiles.sopInstanceUid, p('sopUid')), eq(dicomFiles.seriesRef, p('seriesRef')), eq(dicomFiles.isCurrent, true)))
+      .where(and(eq(dicomFiles.seriesRef, p('seriesRef')), eq(dicomFiles.sopInstanceUid, p('sopUid')), eq(dicomFiles.isCurrent, true)))
       .prepare(),
-    countInstanceInSeries: db.update(series).set({ instanceCount: sql`${series.instanceCount} + 1` }).where(eq(series.id, p('id'))).prepare(),
-    countInstanceInStudy: db.update(studies).set({ instanceCount: sql`${studies.instanceCount} + 1` }).where(eq(studies.id, p('id'))).prepare(),
-    countInstanceInPatient: db.update(patients).set({ instanceCount: sql`${patients.instanceCount} + 1` }).where(eq(patients.id, p('id'))).prepare(),
+    insertPatient: prepareInsert(sqlite, patients, [
+      'ownerRef',
+      'patientId',
+      'issuer',
+      'unknownScope',
+      'patientName',
+      'patientNameSort',
+      'birthDate',
+      'sex',
+      'firstUploadedAt',
+      'lastUploadedAt',
+    ]),
+    updatePatient: prepareUpdateById(sqlite, patients, ['patientName', 'patientNameSort', 'birthDate', 'sex', 'lastUploadedAt']),
+    touchPatient: prepareUpdateById(sqlite, patients, ['lastUploadedAt']),
+    countPatientName: sqlite.prepare<[number, string, string]>(
+      'INSERT INTO patient_names (patient_ref, name, name_folded, file_count) VALUES (?, ?, ?, 1) ON CONFLICT (patient_ref, name) DO UPDATE SET file_count = file_count + 1',
+    ),
+    insertStudy: prepareInsert(sqlite, studies, [
+      'ownerRef',
+      'patientRef',
+      'studyInstanceUid',
+      'studyDate',
+      'studyTime',
+      'studyDescription',
+      'accessionNumber',
+      'referringPhysicianName',
+      'firstUploadedAt',
+      'lastUploadedAt',
+    ]),
+    updateStudy: prepareUpdateById(sqlite, studies, ['studyDate', 'studyTime', 'studyDescription', 'accessionNumber', 'referringPhysicianName', 'lastUploadedAt']),
+    touchStudy: prepareUpdateById(sqlite, studies, ['lastUploadedAt']),
+    countStudyInPatient: sqlite.prepare<[number]>('UPDATE patients SET study_count = study_count + 1 WHERE id = ?'),
+    insertSeries: prepareInsert(sqlite, series, [
+      'ownerRef',
+      'studyRef',
+      'seriesInstanceUid',
+      'modality',
+      'seriesNumber',
+      'seriesDescription',
+      'bodyPartExamined',
+      'firstUploadedAt',
+      'lastUploadedAt',
+    ]),
+    updateSeries: prepareUpdateById(sqlite, series, ['modality', 'seriesNumber', 'seriesDescription', 'bodyPartExamined', 'lastUploadedAt']),
+    touchSeries: prepareUpdateById(sqlite, series, ['lastUploadedAt']),
+    countSeriesInStudy: sqlite.prepare<[number]>('UPDATE studies SET series_count = series_count + 1 WHERE id = ?'),
+    /** series_study_modality_idx: the study's series only. */
+    modalitiesOfStudy: sqlite.prepare<[number], string>('SELECT DISTINCT modality FROM series WHERE study_ref = ? AND modality IS NOT NULL ORDER BY modality').pluck(),
+    setModalities: sqlite.prepare<[string, number]>('UPDATE studies SET modalities = ? WHERE id = ?'),
+    notCurrent: sqlite.prepare<[string]>('UPDATE dicom_files SET is_current = 0 WHERE id = ?'),
+    countInstanceInSeries: sqlite.prepare<[number]>('UPDATE series SET instance_count = instance_count + 1 WHERE id = ?'),
+    countInstanceInStudy: sqlite.prepare<[number]>('UPDATE studies SET instance_count = instance_count + 1 WHERE id = ?'),
+    countInstanceInPatient: sqlite.prepare<[number]>('UPDATE patients SET instance_count = instance_count + 1 WHERE id = ?'),
+    insertFile: prepareInsert(sqlite, dicomFiles, Object.keys(getTableColumns(dicomFiles)) as (keyof NewDicomFileRow & string)[]),
   };
 }
 
@@ -215,6 +273,41 @@ function preparedFor(db: Db): ReturnType<typeof uploadStatements> {
   return statements;
 }
 
+const sameValue = (a: unknown, b: unknown) => a === b || (a instanceof Date && b instanceof Date && a.getTime() === b.getTime());
+
+/**
+ * Writes a parent's new `values` where they differ from its row `current`: all of them when an
+ * attribute changed, else only lastUploadedAt (the common case, one more file of the same series:
+ * rewriting unchanged columns would move their index entries for nothing), else nothing.
+ */
+function writeChanges<V extends { lastUploadedAt: Date }>(
+  id: number,
+  current: { [K in keyof V]: unknown },
+  update: (id: number, values: V) => void,
+  touch: (id: number, values: { lastUploadedAt: Date }) => void,
+  values: V,
+): void {
+  for (const k in values) {
+    if (k !== 'lastUploadedAt' && !sameValue(values[k], current[k])) {
+      update(id, values);
+      return;
+    }
+  }
+  if (!sameValue(values.lastUploadedAt, current.lastUploadedAt)) touch(id, values);
+}
+
+/** One better-sqlite3 transaction function per connection that runs its argument (making one per call cost more than the statements of a small insert). */
+function runInTransaction(sqlite: Db['$client']): Database.Transaction<(fn: () => unknown) => unknown> {
+  let run = transactionRunners.get(sqlite);
+  if (!run) {
+    run = sqlite.transaction((fn: () => unknown) => fn());
+    transactionRunners.set(sqlite, run);
+  }
+  return run;
+}
+
+const transactionRunners = new WeakMap<Db['$client'], Database.Transaction<(fn: () => unknown) => unknown>>();
+
 /**
  * Placement and recomputation, shared by the owner-scoped repository and the maintenance API.
  * Ids given to these helpers are trusted: the scoped callers looked them up in their owner's rows.
@@ -229,7 +322,7 @@ abstract class CatalogBase {
 
   /** Runs `fn` in one transaction (BEGIN IMMEDIATE; a savepoint when already inside one). */
   transaction<T>(fn: () => T): T {
-    return this.db.$client.transaction(fn).immediate();
+    return runInTransaction(this.db.$client).immediate(fn) as T;
   }
 
   protected seriesById(id: number): SeriesRow | undefined {
@@ -269,120 +362,90 @@ abstract class CatalogBase {
     const prepared = this.prepared;
     let patient = prepared.patientByKey.get({ owner, patientId, issuer, unknownScope });
     if (!patient) {
-      patient = this.db
-        .insert(patients)
-        .values({
-          ownerRef: owner,
-          patientId,
-          issuer,
-          unknownScope,
-          patientName: row.patientName ?? null,
-          patientNameSort: foldName(row.patientName ?? ''),
-          birthDate: row.patientBirthDate ?? null,
-          sex: row.patientSex ?? null,
-          firstUploadedAt: at,
-          lastUploadedAt: at,
-        })
-        .returning()
-        .get();
+      patient = prepared.insertPatient({
+        ownerRef: owner,
+        patientId,
+        issuer,
+        unknownScope,
+        patientName: row.patientName ?? null,
+        patientNameSort: foldName(row.patientName ?? ''),
+        birthDate: row.patientBirthDate ?? null,
+        sex: row.patientSex ?? null,
+        firstUploadedAt: at,
+        lastUploadedAt: at,
+      });
     } else {
       const wins = newest || at >= patient.lastUploadedAt;
       exact &&= wins;
       const patientName = merge(wins, row.patientName, patient.patientName);
-      this.db
-        .update(patients)
-        .set({
-          patientName,
-          patientNameSort: foldName(patientName ?? ''),
-          birthDate: merge(wins, row.patientBirthDate, patient.birthDate),
-          sex: merge(wins, row.patientSex, patient.sex),
-          lastUploadedAt: latest(at, patient.lastUploadedAt),
-        })
-        .where(eq(patients.id, patient.id))
-        .run();
+      writeChanges(patient.id, patient, prepared.updatePatient, prepared.touchPatient, {
+        patientName,
+        patientNameSort: foldName(patientName ?? ''),
+        birthDate: merge(wins, row.patientBirthDate, patient.birthDate),
+        sex: merge(wins, row.patientSex, patient.sex),
+        lastUploadedAt: latest(at, patient.lastUploadedAt),
+      });
     }
-    if (row.patientName) {
-      this.db
-        .insert(patientNames)
-        .values({ patientRef: patient.id, name: row.patientName, nameFolded: foldName(row.patientName), fileCount: 1 })
-        .onConflictDoUpdate({ target: [patientNames.patientRef, patientNames.name], set: { fileCount: sql`${patientNames.fileCount} + 1` } })
-        .run();
-    }
+    if (row.patientName) prepared.countPatientName.run(patient.id, row.patientName, foldName(row.patientName));
 
     // Study
     let study = prepared.studyByKey.get({ patientRef: patient.id, uid: studyUid });
     if (!study) {
-      study = this.db
-        .insert(studies)
-        .values({
-          ownerRef: owner,
-          patientRef: patient.id,
-          studyInstanceUid: studyUid,
-          studyDate: row.studyDate ?? '',
-          studyTime: row.studyTime ?? '',
-          studyDescription: row.studyDescription ?? null,
-          accessionNumber: row.accessionNumber ?? null,
-          referringPhysicianName: row.referringPhysicianName ?? null,
-          firstUploadedAt: at,
-          lastUploadedAt: at,
-        })
-        .returning()
-        .get();
-      this.db.update(patients).set({ studyCount: sql`${patients.studyCount} + 1` }).where(eq(patients.id, patient.id)).run();
+      study = prepared.insertStudy({
+        ownerRef: owner,
+        patientRef: patient.id,
+        studyInstanceUid: studyUid,
+        studyDate: row.studyDate ?? '',
+        studyTime: row.studyTime ?? '',
+        studyDescription: row.studyDescription ?? null,
+        accessionNumber: row.accessionNumber ?? null,
+        referringPhysicianName: row.referringPhysicianName ?? null,
+        firstUploadedAt: at,
+        lastUploadedAt: at,
+      });
+      prepared.countStudyInPatient.run(patient.id);
     } else {
       const wins = newest || at >= study.lastUploadedAt;
       exact &&= wins;
-      this.db
-        .update(studies)
-        .set({
-          studyDate: merge(wins, row.studyDate || null, study.studyDate || null) ?? '',
-          studyTime: merge(wins, row.studyTime || null, study.studyTime || null) ?? '',
-          studyDescription: merge(wins, row.studyDescription, study.studyDescription),
-          accessionNumber: merge(wins, row.accessionNumber, study.accessionNumber),
-          referringPhysicianName: merge(wins, row.referringPhysicianName, study.referringPhysicianName),
-          lastUploadedAt: latest(at, study.lastUploadedAt),
-        })
-        .where(eq(studies.id, study.id))
-        .run();
+      writeChanges(study.id, study, prepared.updateStudy, prepared.touchStudy, {
+        studyDate: merge(wins, row.studyDate || null, study.studyDate || null) ?? '',
+        studyTime: merge(wins, row.studyTime || null, study.studyTime || null) ?? '',
+        studyDescription: merge(wins, row.studyDescription, study.studyDescription),
+        accessionNumber: merge(wins, row.accessionNumber, study.accessionNumber),
+        referringPhysicianName: merge(wins, row.referringPhysicianName, study.referringPhysicianName),
+        lastUploadedAt: latest(at, study.lastUploadedAt),
+      });
     }
 
     // Series
     let seriesRow = prepared.seriesByKey.get({ studyRef: study.id, uid: seriesUid });
     let modalitiesChanged = false;
     if (!seriesRow) {
-      seriesRow = this.db
-        .insert(series)
-        .values({
-          ownerRef: owner,
-          studyRef: study.id,
-          seriesInstanceUid: seriesUid,
-          modality: row.modality ?? null,
-          seriesNumber: row.seriesNumber ?? null,
-          seriesDescription: row.seriesDescription ?? null,
-          bodyPartExamined: row.bodyPartExamined ?? null,
-          firstUploadedAt: at,
-          lastUploadedAt: at,
-        })
-        .returning()
-        .get();
-      this.db.update(studies).set({ seriesCount: sql`${studies.seriesCount} + 1` }).where(eq(studies.id, study.id)).run();
+      seriesRow = prepared.insertSeries({
+        ownerRef: owner,
+        studyRef: study.id,
+        seriesInstanceUid: seriesUid,
+        modality: row.modality ?? null,
+        seriesNumber: row.seriesNumber ?? null,
+        seriesDescription: row.seriesDescription ?? null,
+        bodyPartExamined: row.bodyPartExamined ?? null,
+        firstUploadedAt: at,
+        lastUploadedAt: at,
+      });
+      prepared.countSeriesInStudy.run(study.id);
       modalitiesChanged = seriesRow.modality !== null;
     } else {
       const wins = newest || at >= seriesRow.lastUploadedAt;
       exact &&= wins;
       const modality = merge(wins, row.modality, seriesRow.modality);
       modalitiesChanged = modality !== seriesRow.modality;
-      this.db
-        .update(series)
-        .set({
-          modality,
-          seriesNumber: merge(wins, row.seriesNumber, seriesRow.seriesNumber),
-          seriesDescription: merge(wins, row.seriesDescription, seriesRow.seriesDescription),
-          bodyPartExamined: merge(wins, row.bodyPartExamined, seriesRow.bodyPartExamined),
-          lastUploadedAt: latest(at, seriesRow.lastUploadedAt),
-        })
-        .where(eq(series.id, seriesRow.id))
-        .run();
+      writeChanges(seriesRow.id, seriesRow, prepared.updateSeries, prepared.touchSeries, {
+        modality,
+        seriesNumber: merge(wins, row.seriesNumber, seriesRow.seriesNumber),
+        seriesDescription: merge(wins, row.seriesDescription, seriesRow.seriesDescription),
+        bodyPartExamined: merge(wins, row.bodyPartExamined, seriesRow.bodyPartExamined),
+        lastUploadedAt: latest(at, seriesRow.lastUploadedAt),
+      });
     }
     if (modalitiesChanged) this.refreshModalities(study.id);
 
@@ -391,25 +454,19 @@ abstract class CatalogBase {
     const current = sopUid ? prepared.currentVersion.get({ sopUid, seriesRef: seriesRow.id }) : undefined;
     const isCurrent =
       !current || newest || current.uploadedAt < at || (current.uploadedAt.getTime() === at.getTime() && current.id < (row.id ?? ''));
-    if (current && isCurrent) this.db.update(dicomFiles).set({ isCurrent: false }).where(eq(dicomFiles.id, current.id)).run();
+    if (current && isCurrent) prepared.notCurrent.run(current.id);
     if (!current) {
-      prepared.countInstanceInSeries.run({ id: seriesRow.id });
-      prepared.countInstanceInStudy.run({ id: study.id });
-      prepared.countInstanceInPatient.run({ id: patient.id });
+      prepared.countInstanceInSeries.run(seriesRow.id);
+      prepared.countInstanceInStudy.run(study.id);
+      prepared.countInstanceInPatient.run(patient.id);
     }
     return { patientRef: patient.id, studyRef: study.id, seriesRef: seriesRow.id, isCurrent, exact };
   }
 
   /** Rewrites a study's modalities from its series (sorted, distinct). */
   protected refreshModalities(studyId: number): void {
-    const rows = this.db
-      .selectDistinct({ modality: series.modality })
-      .from(series)
-      .where(and(eq(series.studyRef, studyId), isNotNull(series.modality)))
-      .orderBy(asc(series.modality))
-      .all();
-    const modalities = rows.map((r) => r.modality).join(MODALITY_SEPARATOR);
-    this.db.update(studies).set({ modalities }).where(eq(studies.id, studyId)).run();
+    const prepared = this.prepared;
+    prepared.setModalities.run(prepared.modalitiesOfStudy.all(studyId).join(MODALITY_SEPARATOR), studyId);
   }
 
   /**
@@ -558,23 +615,18 @@ abstract class CatalogBase {
   /** Recomputes a series from its files; false when it has none left. */
   protected refreshSeries(id: number): boolean {
     const scope = eq(dicomFiles.seriesRef, id);
-    const stats = this.db
-      .select({
-        files: count(),
-        current: sql<number>`coalesce(sum(${dicomFiles.isCurrent}), 0)`,
-        last: sql<number | null>`max(${dicomFiles.uploadedAt})`,
-      })
-      .from(dicomFiles)
-      .where(scope)
-      .get();
-    if (!stats || stats.files === 0 || stats.last === null) return false;
+    // The newest upload: one seek in dicom_files_series_uploaded_idx (none: no files left). The
+    // current count reads the series' entries of dicom_files_series_current_number_idx, index only.
+    const last = this.lastUpload(scope);
+    if (last === null) return false;
+    const current = this.db.select({ n: count() }).from(dicomFiles).where(and(scope, eq(dicomFiles.isCurrent, true))).get()?.n ?? 0;
     const before = this.seriesById(id);
     const modality = this.newest<string>(dicomFiles.modality, scope);
     this.db
       .update(series)
       .set({
-        instanceCount: stats.current,
-        lastUploadedAt: new Date(stats.last),
+        instanceCount: current,
+        lastUploadedAt: last,
         modality,
         seriesNumber: this.newest<number>(dicomFiles.seriesNumber, scope),
         seriesDescription: this.newest<string>(dicomFiles.seriesDescription, scope),
@@ -681,11 +733,7 @@ export class CatalogRepository extends CatalogBase {
       if (existing) return { file: existing, duplicate: true };
       const uploadedAt = row.uploadedAt ?? new Date();
       const { patientRef, studyRef, seriesRef } = this.place({ ...row, ownerRef: this.owner, uploadedAt }, this.owner, true);
-      const file = this.db
-        .insert(dicomFiles)
-        .values({ ...row, ownerRef: this.owner, uploadedAt, patientRef, studyRef, seriesRef, isCurrent: true })
-        .returning()
-        .get();
+      const file = this.prepared.insertFile({ ...row, ownerRef: this.owner, uploadedAt, patientRef, studyRef, seriesRef, isCurrent: true });
       return { file, duplicate: false };
     });
     return this.written(result, !result.duplicate);

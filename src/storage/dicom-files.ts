@@ -10,6 +10,7 @@
 import { and, count, eq, inArray } from 'drizzle-orm';
 import { CatalogMaintenance, CatalogRepository } from './catalog.js';
 import { CommitQueue } from './commit-queue.js';
+import { walSyncFor } from './wal-sync.js';
 import { DataVersions } from './data-versions.js';
 import type { Db } from './db.js';
 import { type FileFacts, FileFactsCache, FileFactsLookup } from './file-facts-cache.js';
@@ -20,7 +21,7 @@ export class DicomFileRepository {
   readonly catalog: CatalogMaintenance;
   /** Immutable facts of files for the companion routes (src/storage/file-facts-cache.ts); every owner's deletes evict from it. */
   private readonly facts: FileFactsLookup;
-  /** Group commit of new file rows: one write transaction (one WAL fsync) for the uploads ready together. */
+  /** Group commit of new file rows: one write transaction (one WAL sync, off the event loop) for the uploads ready together. */
   readonly commits: CommitQueue;
   /** Per-owner version of the stored data, bumped after committed inserts, deletes and catalog maintenance (answer caches compare it). */
   readonly versions = new DataVersions();
@@ -50,6 +51,14 @@ export class DicomFileRepository {
    */
   isBlobReferenced(sha256: string): boolean {
     return this.db.select({ id: dicomFiles.id }).from(dicomFiles).where(eq(dicomFiles.sha256, sha256)).limit(1).get() !== undefined;
+  }
+
+  /**
+   * Resolves once every transaction committed so far is on disk (the WAL sync, wal-sync.ts):
+   * await it before acknowledging a write made outside the group commit (deletes).
+   */
+  durable(): Promise<void> {
+    return walSyncFor(this.db.$client).durable();
   }
 
   /** Rows of every owner (maintenance, tests). */
@@ -114,8 +123,8 @@ export class OwnerFileRepository {
 
   /**
    * insertOrGetExisting in the next group transaction (CommitQueue): resolves once the transaction
-   * holding the row has committed (synchronous = FULL: the row is durable), rejects when this
-   * row's insert failed (the other rows of the group are unaffected) or the COMMIT failed.
+   * holding the row has committed and its WAL is on disk (the row is durable), rejects when this
+   * row's insert failed (the other rows of the group are unaffected), the COMMIT or the WAL sync failed.
    */
   insertDurably(row: Omit<NewDicomFileRow, 'ownerRef'>): Promise<{ file: DicomFileRow; duplicate: boolean }> {
     return this.commits.commit(() => this.catalog.insertFile(row));

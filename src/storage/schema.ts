@@ -277,6 +277,12 @@ export const dicomFiles = sqliteTable(
     index('dicom_files_sha256_idx').on(t.sha256),
     index('dicom_files_sop_instance_uid_idx').on(t.sopInstanceUid),
     index('dicom_files_series_current_number_idx').on(t.seriesRef, t.isCurrent, t.instanceNumber, t.id),
+    // The upload's version lookup (current version of (series, SOP Instance UID)) and a delete's
+    // promotion of the newest remaining version: a seek, not a walk over the series' current files.
+    index('dicom_files_series_sop_current_idx').on(t.seriesRef, t.sopInstanceUid, t.isCurrent),
+    // A delete's recomputation of a series (newest non-empty values, last upload): a backward
+    // walk from the newest file, as the study and patient indexes below give theirs.
+    index('dicom_files_series_uploaded_idx').on(t.seriesRef, t.uploadedAt, t.id),
     index('dicom_files_study_uploaded_idx').on(t.studyRef, t.uploadedAt, t.id),
     index('dicom_files_patient_uploaded_idx').on(t.patientRef, t.uploadedAt, t.id),
     index('dicom_files_uploaded_idx').on(t.ownerRef, t.uploadedAt, t.id),

@@ -145,7 +145,7 @@ const cases: Case[] = [
   { name: 'files: study UID', run: () => catalog.listFiles({ studyInstanceUid: '1.7' }, byUpload, {}), uses: ['studies_uid_idx', 'dicom_files_study_uploaded_idx (study_ref=?)'], ordered: true },
   { name: 'files: accession number', run: () => catalog.listFiles({ accessionNumber: 'A7' }, byUpload, {}), uses: ['studies_accession_idx', 'dicom_files_study_uploaded_idx (study_ref=?)'], ordered: true },
   { name: 'files: patient ID', run: () => catalog.listFiles({ patientId: 'P2' }, byUpload, {}), uses: ['patients_identity_unique (owner_ref=? AND patient_id=?)', 'dicom_files_patient_uploaded_idx (patient_ref=?)'], ordered: true },
-  { name: 'files: series UID', run: () => catalog.listFiles({ seriesInstanceUid: '1.7.1' }, byUpload, {}), uses: ['series_uid_idx', 'dicom_files_series_current_number_idx (series_ref=? AND is_current=?)'], ordered: false },
+  { name: 'files: series UID', run: () => catalog.listFiles({ seriesInstanceUid: '1.7.1' }, byUpload, {}), uses: ['series_uid_idx', 'dicom_files_series_uploaded_idx (series_ref=?)'], ordered: true },
   {
     name: `files: a date range matching more than ${PARENT_LOOKUP_LIMIT} studies (ordered walk, subquery filter)`,
     run: () => catalog.listFiles({ studyDate: { from: '20240101' } }, byUpload, {}),
@@ -176,4 +176,111 @@ describe('catalog query plans', () => {
       if (c.ordered) expect(listing?.plan.some((l) => l.includes('TEMP B-TREE FOR ORDER BY')), text).toBe(false);
     });
   }
+});
+
+/**
+ * The write path: every statement an upload into a large series runs, and a single-file delete
+ * there, seeks by a key; none walks the series', study's or patient's files (an upload into a CT
+ * series of thousands of slices costs what one into an empty series costs). A fresh connection
+ * of the same file, recorded from its first statement (the upload statements are prepared once
+ * per connection).
+ */
+describe('write path plans', () => {
+  /** SEARCH lines allowed on dicom_files: each names a single row or one instance's versions. */
+  const fileSeeks = [
+    /^SEARCH dicom_files USING INDEX sqlite_autoindex_dicom_files_1 \(id=\?\)$/,
+    /^SEARCH dicom_files USING INDEX dicom_files_owner_sha256_unique \(owner_ref=\? AND sha256=\?\)$/,
+    /^SEARCH dicom_files USING (COVERING )?INDEX dicom_files_sha256_idx \(sha256=\?\)$/,
+    /^SEARCH dicom_files USING INDEX dicom_files_series_sop_current_idx \(series_ref=\? AND sop_instance_uid=\?( AND is_current=\?)?\)$/,
+  ];
+  const BIG = 400;
+
+  function recorded(fn: (files: DicomFileRepository) => void): { sql: string; plan: string[] }[] {
+    const second = openDatabase(dir);
+    const statements: { sql: string; args: unknown[] }[] = [];
+    recordStatements(second.db.$client, (sql, args) => statements.push({ sql, args }));
+    try {
+      fn(new DicomFileRepository(second.db));
+      return statements.map(({ sql, args }) => ({
+        sql,
+        plan: (second.db.$client.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...(args as never[])) as { detail: string }[]).map((r) => r.detail),
+      }));
+    } finally {
+      second.close();
+    }
+  }
+
+  const file = (n: number, o: Record<string, unknown> = {}) => ({
+    id: `w${n}`,
+    sha256: `w${n}`.padStart(64, '0'),
+    filename: 'x.dcm',
+    byteSize: 1,
+    uploadedAt: new Date(1_800_000_000_000 + n),
+    hasPixelData: false,
+    headerEnd: 1,
+    patientId: 'PW',
+    patientName: 'WRITE^PATH',
+    studyInstanceUid: '9.1',
+    seriesInstanceUid: '9.1.1',
+    modality: 'CT',
+    sopInstanceUid: `9.1.1.${n}`,
+    instanceNumber: n,
+    ...o,
+  });
+
+  beforeAll(() => {
+    const files = new DicomFileRepository(database.db).forOwner(LOCAL_USER_ID);
+    files.catalog.transaction(() => {
+      for (let n = 1; n <= BIG; n++) files.insertOrGetExisting(file(n));
+    });
+  });
+
+  function expectSeeks(all: { sql: string; plan: string[] }[]): void {
+    // The plan of a parent's INSERT lists SQLite's foreign-key probes of its children (by the
+    // parent's id; run only while deferred violations are pending): seeks, not part of the test.
+    const statements = all.map((s) =>
+      /^INSERT INTO "(patients|studies|series)"/.test(s.sql)
+        ? { ...s, plan: s.plan.filter((l) => !/^SEARCH (studies|series|patient_names|dicom_files) USING (COVERING )?INDEX \w+ \((patient|study|series)_ref=\?\)$/.test(l)) }
+        : s,
+    );
+    const text = statements.map((s) => `${s.sql}\n  ${s.plan.join('\n  ')}`).join('\n');
+    expect(statements.length, text).toBeGreaterThan(5);
+    for (const s of statements) {
+      for (const line of s.plan) {
+        // No scan of any table or index.
+        expect(line, text).not.toMatch(/^SCAN /);
+        if (/^SEARCH dicom_files /.test(line)) expect(fileSeeks.some((re) => re.test(line)), `${line} in\n${text}`).toBe(true);
+      }
+      // Sorting only the versions of one instance (a handful of rows).
+      if (s.plan.some((l) => l.includes('TEMP B-TREE'))) expect(s.plan.some((l) => l.includes('dicom_files_series_sop_current_idx')), text).toBe(true);
+    }
+  }
+
+  it('a new version of an instance in a large series', () => {
+    const statements = recorded((root) => root.forOwner(LOCAL_USER_ID).insertOrGetExisting(file(BIG + 1, { sopInstanceUid: '9.1.1.7', sha256: 'v2'.padStart(64, '0') })));
+    expect(statements.some((s) => s.plan.some((l) => l.includes('dicom_files_series_sop_current_idx (series_ref=? AND sop_instance_uid=? AND is_current=?)')))).toBe(true);
+    expectSeeks(statements);
+  });
+
+  it('a new instance in a large series, and a new series, study and patient', () => {
+    expectSeeks(recorded((root) => root.forOwner(LOCAL_USER_ID).insertOrGetExisting(file(BIG + 2))));
+    expectSeeks(recorded((root) => root.forOwner(LOCAL_USER_ID).insertOrGetExisting(file(BIG + 3, { patientId: 'PX', studyInstanceUid: '9.2', seriesInstanceUid: '9.2.1', modality: 'MR' }))));
+  });
+
+  it('deleting the current version of an instance in a large series (the newest other version becomes current)', () => {
+    const statements = recorded((root) => {
+      expect(root.forOwner(LOCAL_USER_ID).catalog.deleteFile(`w${BIG + 1}`)?.deletedFiles.length).toBe(1);
+    });
+    // The series' recomputation seeks its newest file instead of sorting the series.
+    expect(statements.some((s) => s.plan.some((l) => l.includes('dicom_files_series_uploaded_idx (series_ref=?)')))).toBe(true);
+    // Counting the series' current files reads the series' index entries (index only): allowed.
+    const counted = statements.filter((s) => s.plan.some((l) => l === 'SEARCH dicom_files USING COVERING INDEX dicom_files_series_current_number_idx (series_ref=? AND is_current=?)'));
+    expect(counted.length).toBe(1);
+    expectSeeks(
+      statements
+        .filter((s) => !counted.includes(s))
+        .map((s) => ({ ...s, plan: s.plan.filter((l) => !/^SEARCH dicom_files USING (COVERING )?INDEX dicom_files_(series_uploaded|study_uploaded|patient_uploaded)_idx \((series|study|patient)_ref=\?\)$/.test(l)) })),
+    );
+    expect(new DicomFileRepository(database.db).catalog.checkConsistency()).toEqual([]);
+  });
 });

@@ -264,10 +264,10 @@ describe('deletes are per owner; blobs go with the last row', () => {
     const [f] = await aliceStudy(2);
     const published: DeletedDicomFile[] = [];
     const bDeletes = deletions(b, published);
-    expect(bDeletes.deleteFile(f!.id)).toBeUndefined();
-    expect(bDeletes.deleteSeries(f!.seriesRef!)).toBeUndefined();
-    expect(bDeletes.deleteStudy(f!.studyRef!)).toBeUndefined();
-    expect(bDeletes.deletePatient(f!.patientRef!)).toBeUndefined();
+    expect(await bDeletes.deleteFile(f!.id)).toBeUndefined();
+    expect(await bDeletes.deleteSeries(f!.seriesRef!)).toBeUndefined();
+    expect(await bDeletes.deleteStudy(f!.studyRef!)).toBeUndefined();
+    expect(await bDeletes.deletePatient(f!.patientRef!)).toBeUndefined();
     expect(b.catalog.deleteFile(f!.id)).toBeUndefined();
     expect(published).toEqual([]);
     expect(a.count()).toBe(2);
@@ -288,7 +288,7 @@ describe('deletes are per owner; blobs go with the last row', () => {
     expect(b.findById(theirs.id)).toMatchObject({ isCurrent: true });
     expect(b.catalog.study(theirs.studyRef!)).toMatchObject({ instanceCount: 1 });
 
-    const summary = deletions(b, published).deleteFile(theirs.id)!;
+    const summary = (await deletions(b, published).deleteFile(theirs.id))!;
     expect(summary.removedBlobs).toBe(1);
     expect(existsSync(blobs.blobPath(mine.sha256))).toBe(false);
     expect(published).toEqual([expect.objectContaining({ id: theirs.id, ownerRef: B })]);
@@ -299,7 +299,7 @@ describe('deletes are per owner; blobs go with the last row', () => {
     const bytes = study();
     const mine = (await store(A, bytes)).file;
     await store(B, bytes);
-    const summary = deletions(a, []).deletePatient(mine.patientRef!)!;
+    const summary = (await deletions(a, []).deletePatient(mine.patientRef!))!;
     expect(summary.removedBlobs).toBe(0);
     expect(summary.deletedIds).toHaveLength(1);
     expect(existsSync(blobs.blobPath(mine.sha256))).toBe(true);

@@ -1,0 +1,2 @@
+CREATE INDEX `dicom_files_series_sop_current_idx` ON `dicom_files` (`series_ref`,`sop_instance_uid`,`is_current`);--> statement-breakpoint
+CREATE INDEX `dicom_files_series_uploaded_idx` ON `dicom_files` (`series_ref`,`uploaded_at`,`id`);
