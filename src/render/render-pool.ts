@@ -30,6 +30,9 @@ export class RenderPool {
       workers: options.workers,
       timeoutMs: options.timeoutMs,
       maxQueue: options.maxQueue,
+      // No render worker while nothing renders (≈ 30 MB each): a server that only takes uploads
+      // keeps its memory for them; the first image after a quiet minute waits for a worker to start.
+      warmWorkers: 0,
       resourceLimits: {
         ...(options.maxOldGenerationSizeMb !== undefined ? { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb } : {}),
         ...(options.maxYoungGenerationSizeMb !== undefined ? { maxYoungGenerationSizeMb: options.maxYoungGenerationSizeMb } : {}),

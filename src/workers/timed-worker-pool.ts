@@ -29,6 +29,8 @@ export interface TimedWorkerPoolOptions {
   readonly timeoutMs: number;
   readonly maxQueue?: number;
   readonly resourceLimits?: ResourceLimits;
+  /** Workers kept running while idle (default 1; 0: the first task after a quiet minute starts one). */
+  readonly warmWorkers?: number;
   /** More time for a task, from the payload its worker announces when it starts (e.g. a file size). */
   readonly extraTimeMs?: (started: unknown) => number;
 }
@@ -58,9 +60,9 @@ export class TimedWorkerPool<Task extends TimedTask, Outcome> {
     this.pool = new Piscina<Task, Outcome>({
       filename: entry.filename,
       ...(entry.execArgv ? { execArgv: entry.execArgv } : {}),
-      // One warm worker answers the first task without a start-up delay; more start under load
-      // and retire after a minute idle.
-      minThreads: 1,
+      // Warm workers (default one) answer the first task without a start-up delay; more start
+      // under load and retire after a minute idle.
+      minThreads: options.warmWorkers ?? 1,
       maxThreads: options.workers,
       idleTimeout: 60_000,
       ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),

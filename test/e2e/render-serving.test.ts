@@ -263,6 +263,18 @@ describe('the render worker pool', () => {
     }
   });
 
+  it('starts no render worker before the first image (a server that only takes uploads keeps that memory)', async () => {
+    const server = await startTestServer({ RENDER_WORKERS: '2' });
+    try {
+      const img = await upload(server, syntheticImage({ sopInstanceUid: '1.2.5.21' }));
+      expect(server.app.renderStats().pool.workers).toBe(0);
+      expect((await fetch(await pngUrl(server, img.id))).status).toBe(200);
+      expect(server.app.renderStats().pool.workers).toBe(1);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('stops a render past RENDER_TIMEOUT_MS with 503 RENDER_TIMEOUT, and keeps serving', async () => {
     const server = await startTestServer({ RENDER_WORKERS: '1', RENDER_TIMEOUT_MS: '200' });
     try {
