@@ -84,7 +84,41 @@ export interface RequestAudit {
   record(action: AuditAction, fileId: string): void;
 }
 
-type PendingEvent = Omit<typeof auditEvents.$inferInsert, 'at'> & { at: Date };
+/**
+ * A pending event as the INSERT's parameters, in column order: at (unix ms), user_ref, user_name,
+ * token_id, action, file_id, request_id. A small array per event, not a row object and a Date.
+ */
+type PendingEvent = [at: number, userRef: number, userName: string, tokenId: string | null, action: AuditAction, fileId: string, requestId: string | null];
+
+/**
+ * One request's recorder: the first (action, file) is kept in two fields, a Set only once a
+ * request records a second distinct pair (most record one: a READ, a RENDER, a DOWNLOAD).
+ */
+class RequestRecorder implements RequestAudit {
+  private firstAction: AuditAction | undefined;
+  private firstFileId = '';
+  private seen: Set<string> | undefined;
+
+  constructor(
+    private readonly log: AuditLog,
+    private readonly actor: AuditActor,
+    private readonly requestId: string | null,
+  ) {}
+
+  record(action: AuditAction, fileId: string): void {
+    if (this.firstAction === undefined) {
+      this.firstAction = action;
+      this.firstFileId = fileId;
+    } else {
+      if (action === this.firstAction && fileId === this.firstFileId) return;
+      const key = `${action}\u0000${fileId}`;
+      this.seen ??= new Set();
+      if (this.seen.has(key)) return;
+      this.seen.add(key);
+    }
+    this.log.append(this.actor.userId, this.actor.userName, this.actor.tokenId, action, fileId, this.requestId);
+  }
+}
 
 export class AuditLog {
   private pending: PendingEvent[] = [];
@@ -93,7 +127,8 @@ export class AuditLog {
   private readonly flushIntervalMs: number;
   private readonly maxPending: number;
   private readonly maxRetained: number;
-  private readonly now: () => Date;
+  /** Unix ms. */
+  private readonly now: () => number;
   private insertStatement: ReturnType<Db['$client']['prepare']> | undefined;
 
   constructor(
@@ -103,20 +138,18 @@ export class AuditLog {
     this.flushIntervalMs = options.flushIntervalMs ?? FLUSH_INTERVAL_MS;
     this.maxPending = options.maxPending ?? MAX_PENDING;
     this.maxRetained = Math.max(this.maxPending, options.maxRetained ?? 50 * this.maxPending);
-    this.now = options.now ?? (() => new Date());
+    const now = options.now;
+    this.now = now ? () => now().getTime() : Date.now;
   }
 
   /** Appends one event (timestamped now); written within flushIntervalMs. */
   record(event: AuditEventInput): void {
-    this.pending.push({
-      at: this.now(),
-      userRef: event.userId,
-      userName: event.userName,
-      tokenId: event.tokenId,
-      action: event.action,
-      fileId: event.fileId,
-      requestId: event.requestId ?? null,
-    });
+    this.append(event.userId, event.userName, event.tokenId, event.action, event.fileId, event.requestId ?? null);
+  }
+
+  /** record() with the fields as arguments (the per-request recorders call this). */
+  append(userId: number, userName: string, tokenId: string | null, action: AuditAction, fileId: string, requestId: string | null): void {
+    this.pending.push([this.now(), userId, userName, tokenId ?? null, action, fileId, requestId]);
     if (this.closed) {
       // After close (a request finishing during shutdown): written now, nothing is left behind.
       this.flush();
@@ -128,15 +161,7 @@ export class AuditLog {
 
   /** A recorder for one request: repeated (action, file) pairs are recorded once. */
   forRequest(actor: AuditActor, requestId: string | null | undefined): RequestAudit {
-    const seen = new Set<string>();
-    return {
-      record: (action, fileId) => {
-        const key = `${action}\u0000${fileId}`;
-        if (seen.has(key)) return;
-        seen.add(key);
-        this.record({ userId: actor.userId, userName: actor.userName, tokenId: actor.tokenId, action, fileId, requestId });
-      },
-    };
+    return new RequestRecorder(this, actor, requestId ?? null);
   }
 
   /** Events recorded but not yet written. */
@@ -158,7 +183,7 @@ export class AuditLog {
       // (and preparing it anew for each batch size) cost more than the events' requests.
       const insert = (this.insertStatement ??= this.db.$client.prepare(INSERT_EVENT));
       this.db.$client.transaction(() => {
-        for (const e of batch) insert.run(e.at.getTime(), e.userRef, e.userName, e.tokenId ?? null, e.action, e.fileId, e.requestId ?? null);
+        for (const e of batch) insert.run(e);
       })();
     } catch (err) {
       this.options.logError(new Error(`audit log: writing ${batch.length} event(s) failed: ${String(err)}`, { cause: err }));

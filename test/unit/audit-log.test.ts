@@ -119,6 +119,36 @@ describe('AuditLog writes', () => {
       ['READ', 'f1', 'req-2', 'tok1', 7],
     ]);
   });
+
+  it('forRequest: repeats of any pair are dropped, whichever was recorded first, and requests never share their pairs', () => {
+    const log = new AuditLog(database.db, { logError, flushIntervalMs: 60_000 });
+    const actor = { userId: 3, userName: 'bo', tokenId: null };
+    const one = log.forRequest(actor, 'r1');
+    const two = log.forRequest(actor, 'r2');
+    const pairs: [AuditAction, string][] = [
+      ['RENDER', 'f1'],
+      ['DOWNLOAD', 'f1'],
+      ['RENDER', 'f2'],
+      ['RENDER', 'f1'],
+      ['DOWNLOAD', 'f1'],
+      ['RENDER', 'f2'],
+      ['DOWNLOAD', 'f2'],
+    ];
+    for (const [action, file] of pairs) one.record(action, file);
+    two.record('DOWNLOAD', 'f1');
+    two.record('RENDER', 'f1');
+    two.record('DOWNLOAD', 'f1');
+    expect(log.pendingCount).toBe(6);
+    log.close();
+    expect(rows().map((r) => [r.request_id, r.action, r.file_id, r.token_id, r.user_name])).toEqual([
+      ['r1', 'RENDER', 'f1', null, 'bo'],
+      ['r1', 'DOWNLOAD', 'f1', null, 'bo'],
+      ['r1', 'RENDER', 'f2', null, 'bo'],
+      ['r1', 'DOWNLOAD', 'f2', null, 'bo'],
+      ['r2', 'DOWNLOAD', 'f1', null, 'bo'],
+      ['r2', 'RENDER', 'f1', null, 'bo'],
+    ]);
+  });
 });
 
 describe('AuditLog.list', () => {
