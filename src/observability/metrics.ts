@@ -98,6 +98,21 @@ export class Metrics {
     }
   }
 
+  /** Label sets of httpRequests and httpDuration by route, method and status, made once (all three are bounded sets). */
+  private readonly requestLabels = new Map<string, { readonly counter: { route: string; method: string; status: string }; readonly histogram: { route: string } }>();
+
+  /** One finished HTTP request: httpRequests and httpDuration. */
+  request(route: string, method: string, status: number, seconds: number): void {
+    const key = `${route} ${method} ${status}`;
+    let labels = this.requestLabels.get(key);
+    if (labels === undefined) {
+      labels = { counter: { route, method, status: String(status) }, histogram: { route } };
+      this.requestLabels.set(key, labels);
+    }
+    this.httpRequests.inc(labels.counter);
+    this.httpDuration.observe(labels.histogram, seconds);
+  }
+
   operation(name: string | undefined, type: string | undefined, ok: boolean): void {
     const label = name === undefined ? 'anonymous' : OPERATION_NAME.test(name) ? name : 'other';
     this.graphqlOperations.inc({ operation_name: label, operation_type: type ?? 'unknown', result: ok ? 'success' : 'error' });
