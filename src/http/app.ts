@@ -194,8 +194,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   /** Open subscription streams (server-sent events): they never end by themselves, so close() ends them. */
   const eventStreams = new Set<ServerResponse>();
 
-  /** `parsed`: the request target as the server parsed it once (undefined when malformed: parsed again here, which throws). */
-  async function handle(req: IncomingMessage, res: ServerResponse, parsed: URL | undefined): Promise<void> {
+  /**
+   * `parsed`: the request target as the server parsed it once (undefined when malformed: parsed
+   * again here, which throws). Synchronous until a route needs to wait (a 304 makes no promise);
+   * throws or rejects with what the route threw.
+   */
+  function handle(req: IncomingMessage, res: ServerResponse, parsed: URL | undefined): void | Promise<void> {
     const url = parsed ?? new URL(req.url ?? '/', 'http://localhost');
     if (/text\/event-stream/i.test(req.headers.accept ?? '')) {
       eventStreams.add(res);
@@ -225,6 +229,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       if (isBulkDataPath(url.pathname)) return handleBulkData(req, res, url, { files: owned(), blobs, headers, audit: routeAudit(req) });
       if (isZipPath(url.pathname)) return handleZip(req, res, url, { files: owned(), blobs, audit: routeAudit(req) });
     }
+    return handleGraphql(req, res, url, method);
+  }
+
+  /** Multipart uploads, GraphQL (the answer cache, then yoga) and the 404 of unknown paths. */
+  async function handleGraphql(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> {
     if (method === 'POST' && /^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
       if (url.pathname !== '/graphql') return sendJsonError(res, 404, 'NOT_FOUND', 'Not found');
       // A cross-site <form> can send multipart without a preflight; a custom header it cannot.
@@ -394,18 +403,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     return true;
   }
 
-  /** One request, inside its request context: front(), then the routes; errors become answers. */
+  /** One request, inside its request context: front(), then the routes; errors (thrown or rejected) become answers. */
   function serve(req: IncomingMessage, res: ServerResponse, request: RequestContext, url: URL | undefined): void {
-    let answered: boolean | Promise<boolean>;
+    let routed: void | Promise<void>;
     try {
-      answered = front(req, res, request, url);
+      const answered = front(req, res, request, url);
+      if (answered === true) return;
+      routed = answered === false ? handle(req, res, url) : answered.then((done) => (done ? undefined : handle(req, res, url)));
     } catch (err) {
       sendError(res, err, logError);
       return;
     }
-    if (answered === true) return;
-    const routed = answered === false ? handle(req, res, url) : answered.then((done) => (done ? undefined : handle(req, res, url)));
-    routed.catch((err: unknown) => sendError(res, err, logError));
+    routed?.catch((err: unknown) => sendError(res, err, logError));
   }
 
   const server = createServer((req, res) => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidCursorError } from '../../src/errors.js';
-import { type AuditAction, AuditLog } from '../../src/storage/audit-log.js';
+import { type AuditAction, AuditLog, MAX_PENDING } from '../../src/storage/audit-log.js';
 import { encodeCursor, FILE_ORDERINGS } from '../../src/storage/catalog-query.js';
 import { type OpenDatabase, openDatabase } from '../../src/storage/db.js';
 import { recordStatements } from '../helpers/sql-recorder.js';
@@ -28,7 +28,7 @@ const rows = () => database.db.$client.prepare('SELECT * FROM audit_events ORDER
 const local = { userId: 1, userName: 'local', tokenId: null };
 
 describe('AuditLog writes', () => {
-  it('writes 1,000 events in a few transactions with one prepared INSERT, not one commit each', () => {
+  it('writes 5,000 events in a few transactions with one prepared INSERT, not one commit each', () => {
     const log = new AuditLog(database.db, { logError, flushIntervalMs: 60_000 });
     const transactions = vi.spyOn(database.db.$client, 'transaction');
     const inserts: string[] = [];
@@ -37,22 +37,24 @@ describe('AuditLog writes', () => {
       if (/^insert into "?audit_events"?/i.test(sql)) inserts.push(sql);
     });
     try {
-      for (let i = 0; i < 1000; i++) log.record({ ...local, action: 'READ', fileId: `f${i}`, requestId: `r${i}` });
+      for (let i = 0; i < 5000; i++) log.record({ ...local, action: 'READ', fileId: `f${i}`, requestId: `r${i}` });
+      expect(log.pendingCount).toBe(5000 - 2 * MAX_PENDING);
       log.flush();
       transactionCount = transactions.mock.calls.length;
     } finally {
       undo();
       transactions.mockRestore();
     }
-    // 500 pending trigger a write: two batches of 500.
-    expect(transactionCount).toBe(2);
+    // MAX_PENDING (2000) pending trigger a write: two batches of 2000, then the rest on flush().
+    expect(MAX_PENDING).toBe(2000);
+    expect(transactionCount).toBe(3);
     // One statement, prepared once and run per event inside the batch's transaction.
-    expect(inserts.length).toBe(1000);
+    expect(inserts.length).toBe(5000);
     expect(new Set(inserts).size).toBe(1);
     const written = rows();
-    expect(written).toHaveLength(1000);
-    expect(new Set(written.map((r) => r.file_id)).size).toBe(1000);
-    expect(written[999]).toMatchObject({ user_ref: 1, user_name: 'local', token_id: null, action: 'READ', file_id: 'f999', request_id: 'r999' });
+    expect(written).toHaveLength(5000);
+    expect(new Set(written.map((r) => r.file_id)).size).toBe(5000);
+    expect(written[4999]).toMatchObject({ user_ref: 1, user_name: 'local', token_id: null, action: 'READ', file_id: 'f4999', request_id: 'r4999' });
     expect(log.pendingCount).toBe(0);
     log.close();
   });
