@@ -119,8 +119,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxZipRatio: config.maxZipRatio,
   });
   const events = createDicomEvents();
-  // Batched: one transaction per ~250 ms, not an fsync per request (audit-log.ts); close() flushes it.
-  const auditLog = new AuditLog(database.db, { logError, ...(options.auditFlushIntervalMs !== undefined ? { flushIntervalMs: options.auditFlushIntervalMs } : {}) });
+  // Batched: one transaction per ~250 ms, not an fsync per request, written by a thread of its own
+  // (the inserts and commits stay off the event loop; audit-log.ts); close() writes what is left.
+  const auditLog = new AuditLog(database.db, {
+    logError,
+    writer: 'thread',
+    ...(options.auditFlushIntervalMs !== undefined ? { flushIntervalMs: options.auditFlushIntervalMs } : {}),
+  });
   const cache = new PngCache(config.pngCacheBytes);
   const deletionDeps = { files, blobs, headers, events, evictRenderings: (sha256: string) => cache.evict(renderingKeyPrefix(sha256)) };
   /** A request's services, scoped to its principal's user: it sees, stores and deletes that user's files only. */

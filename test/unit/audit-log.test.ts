@@ -153,6 +153,66 @@ describe('AuditLog writes', () => {
   });
 });
 
+describe("AuditLog with writer: 'thread'", () => {
+  const until = async (check: () => boolean, ms = 10_000) => {
+    const end = Date.now() + ms;
+    while (!check()) {
+      if (Date.now() > end) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+
+  it('writes due batches on its own connection, in order; flush() and list() are synchronous and complete', async () => {
+    const log = new AuditLog(database.db, { logError, flushIntervalMs: 60_000, maxPending: 10, writer: 'thread' });
+    const transactions = vi.spyOn(database.db.$client, 'transaction');
+    try {
+      for (let i = 0; i < 10; i++) log.record({ ...local, action: 'READ', fileId: `a${i}`, requestId: `r${i}` });
+      // Handed to the thread: not written on this connection, but written.
+      await until(() => rows().length === 10);
+      expect(transactions).not.toHaveBeenCalled();
+      expect(log.pendingCount).toBe(0);
+      // 25 more: two batches go to the thread (one at a time), the rest waits; flush() waits for the
+      // batch being written and writes the rest here, before it returns.
+      for (let i = 0; i < 25; i++) log.record({ ...local, action: 'RENDER', fileId: `b${i}` });
+      log.flush();
+      const written = rows();
+      expect(written.map((r) => r.file_id)).toEqual([...Array.from({ length: 10 }, (_, i) => `a${i}`), ...Array.from({ length: 25 }, (_, i) => `b${i}`)]);
+      expect(written[3]).toMatchObject({ user_ref: 1, user_name: 'local', token_id: null, action: 'READ', request_id: 'r3' });
+      for (let i = 0; i < 12; i++) log.record({ ...local, action: 'DOWNLOAD', fileId: `c${i}` });
+      expect(log.list({ action: 'DOWNLOAD' }, { first: 100 }).totalCount()).toBe(12);
+      expect(errors).toEqual([]);
+    } finally {
+      transactions.mockRestore();
+      log.close();
+    }
+    expect(rows()).toHaveLength(47);
+  });
+
+  it('close() right after a batch was handed over writes every event once', () => {
+    const log = new AuditLog(database.db, { logError, flushIntervalMs: 60_000, maxPending: 5, writer: 'thread' });
+    for (let i = 0; i < 13; i++) log.record({ ...local, action: 'UPLOAD', fileId: `f${i}` });
+    log.close();
+    expect(rows().map((r) => r.file_id)).toEqual(Array.from({ length: 13 }, (_, i) => `f${i}`));
+    log.record({ ...local, action: 'DELETE', fileId: 'late' });
+    expect(rows()).toHaveLength(14);
+  });
+
+  it("a batch the thread fails to write is logged, kept, and written once the cause is gone", async () => {
+    const log = new AuditLog(database.db, { logError, flushIntervalMs: 50, maxPending: 3, writer: 'thread' });
+    database.db.$client.exec(`CREATE TRIGGER audit_fail BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
+    for (const id of ['x', 'y', 'z']) log.record({ ...local, action: 'READ', fileId: id });
+    await until(() => errors.length > 0);
+    expect(String(errors[0])).toMatch(/writer thread failed to write batch \d+: .*disk on fire/);
+    expect(log.pendingCount).toBe(3);
+    expect(rows()).toHaveLength(0);
+    database.db.$client.exec('DROP TRIGGER audit_fail');
+    await until(() => rows().length === 3); // retried after the interval, by the thread
+    expect(rows().map((r) => r.file_id)).toEqual(['x', 'y', 'z']);
+    log.close();
+    expect(rows()).toHaveLength(3);
+  });
+});
+
 describe('AuditLog.list', () => {
   /** Events at t = 1000, 2000, … ms; two share t = 3000 (the id breaks the tie). */
   function seed(): AuditLog {
