@@ -142,4 +142,19 @@ describe('Metrics.request', () => {
     expect(Number(line('dicomql_http_request_duration_seconds_sum{route="png"}')!.split(' ')[1])).toBeCloseTo(0.222, 6);
     expect(line('dicomql_http_request_duration_seconds_count{route="graphql"}')).toMatch(/ 1$/);
   });
+
+  it('counts GraphQL operations by name, type and result, odd names as other (label sets reused)', async () => {
+    const metrics = new Metrics(() => ({ pool: { renders: 0, timeouts: 0, queued: 0, workers: 0 }, cache: { hits: 0, misses: 0, shared: 0, bytes: 0, entries: 0 } }) as never);
+    metrics.operation('ReadName', 'query', true);
+    metrics.operation('ReadName', 'query', true);
+    metrics.operation('ReadName', 'query', false);
+    metrics.operation(undefined, undefined, true);
+    metrics.operation('not a name!', 'mutation', true);
+    const text = await metrics.registry.metrics();
+    const line = (prefix: string) => text.split('\n').find((l) => l.startsWith(prefix));
+    expect(line('dicomql_graphql_operations_total{operation_name="ReadName",operation_type="query",result="success"}')).toMatch(/ 2$/);
+    expect(line('dicomql_graphql_operations_total{operation_name="ReadName",operation_type="query",result="error"}')).toMatch(/ 1$/);
+    expect(line('dicomql_graphql_operations_total{operation_name="anonymous",operation_type="unknown",result="success"}')).toMatch(/ 1$/);
+    expect(line('dicomql_graphql_operations_total{operation_name="other",operation_type="mutation",result="success"}')).toMatch(/ 1$/);
+  });
 });
