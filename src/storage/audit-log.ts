@@ -162,8 +162,8 @@ export class AuditLog {
   /** Unix ms. */
   private readonly now: () => number;
   private insertStatement: ReturnType<Db['$client']['prepare']> | undefined;
-  /** Writer thread mode: the database file, the thread (started on the first batch), the batch it is writing. */
-  private readonly threadPath: string | undefined;
+  /** Writer thread mode: the database file (undefined: inline), the thread (started on the first batch), the batch it is writing. */
+  private threadPath: string | undefined;
   private thread: { readonly worker: Worker; readonly flags: Int32Array } | undefined;
   private inFlight: { readonly seq: number; readonly batch: PendingEvent[]; readonly flags: Int32Array } | undefined;
   private seq = 0;
@@ -205,7 +205,7 @@ export class AuditLog {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    // One batch at a time; when it is done, the next goes (threadDone).
+    // One batch at a time; when it is done, the next goes (afterBatch).
     if (this.inFlight || this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
@@ -236,10 +236,13 @@ export class AuditLog {
       if (!this.closed && error === undefined) this.afterBatch();
     });
     worker.on('error', (err) => this.options.logError(new Error(`audit log: writer thread error: ${String(err)}`, { cause: err })));
-    worker.on('exit', () => {
-      if (this.thread !== thread) return;
+    worker.on('exit', (code) => {
+      if (this.thread !== thread) return; // close() stopped it
       this.thread = undefined;
-      // A batch it had not written goes back to pending (written by the next batch or flush()).
+      // It should never stop by itself: from now on batches are written inline, as without a thread.
+      this.threadPath = undefined;
+      this.options.logError(new Error(`audit log: the writer thread exited (code ${code}); writing on the event loop from now on`));
+      // A batch it had not written goes back to pending (written by the next flush).
       if (this.inFlight && Atomics.load(thread.flags, 0) < this.inFlight.seq) this.settle(this.inFlight.seq, 'the writer thread exited');
     });
     this.thread = thread;

@@ -197,6 +197,26 @@ describe("AuditLog with writer: 'thread'", () => {
     expect(rows()).toHaveLength(14);
   });
 
+  it('a writer thread that stops by itself is logged, and the log writes inline from then on', async () => {
+    const log = new AuditLog(database.db, { logError, flushIntervalMs: 30, maxPending: 2, writer: 'thread' });
+    log.record({ ...local, action: 'READ', fileId: 'a' });
+    log.record({ ...local, action: 'READ', fileId: 'b' });
+    await until(() => rows().length === 2);
+    const thread = (log as unknown as { thread: { worker: import('node:worker_threads').Worker } }).thread;
+    await thread.worker.terminate();
+    await until(() => errors.some((e) => /writer thread exited/.test(String(e))));
+    const transactions = vi.spyOn(database.db.$client, 'transaction');
+    try {
+      log.record({ ...local, action: 'READ', fileId: 'c' });
+      await until(() => rows().length === 3);
+      expect(transactions).toHaveBeenCalled();
+    } finally {
+      transactions.mockRestore();
+    }
+    log.close();
+    expect(rows().map((r) => r.file_id)).toEqual(['a', 'b', 'c']);
+  });
+
   it("a batch the thread fails to write is logged, kept, and written once the cause is gone", async () => {
     const log = new AuditLog(database.db, { logError, flushIntervalMs: 50, maxPending: 3, writer: 'thread' });
     database.db.$client.exec(`CREATE TRIGGER audit_fail BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
