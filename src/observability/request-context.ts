@@ -37,9 +37,9 @@ let idCounter = MAX_COUNTER;
 /**
  * A new request id, shaped like a UUID (8-4-4-4-12 hex): a random per-process prefix (a v4 UUID's
  * first 20 hex digits, drawn once) and a counter in the last 12. Unique within the process, and
- * across processes as unlikely to collide as random 80-bit prefixes; not secret (clients choose
- * their own ids with x-request-id anyway). A counter and a concatenation instead of a
- * randomUUID() per request.
+ * across processes as unlikely to collide as random 74-bit prefixes (20 hex digits less the
+ * version and variant bits); not secret (clients choose their own ids with x-request-id anyway).
+ * A counter and a concatenation instead of a randomUUID() per request.
  */
 export function newRequestId(): string {
   if (idCounter >= MAX_COUNTER) {
