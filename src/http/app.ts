@@ -14,6 +14,7 @@ import { LOCAL_PRINCIPAL, type Principal } from '../auth/principal.js';
 import { ApiTokenRepository } from '../storage/api-tokens.js';
 import { type PrincipalForSignedUrl, principalForSignedUrl } from '../auth/signed-url-principal.js';
 import { UrlSigner } from '../auth/url-signer.js';
+import { VerifiedUrlCache } from '../auth/verified-url-cache.js';
 import { loadUrlSigningKey } from '../auth/url-signing-key.js';
 import { UserRepository } from '../storage/users.js';
 import { AuditLog, type RequestAudit } from '../storage/audit-log.js';
@@ -95,8 +96,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const signedUrlPrincipal =
     options.principalForSignedUrl ?? principalForSignedUrl(new UserRepository(database.db), apiTokens, { requireToken: config.auth === 'token' });
-  /** Expiry (unix ms) of each request's verified signed URL: the image route caps max-age with it. */
-  const signedUrlExpiry = new WeakMap<IncomingMessage, number>();
+  // Repeated fetches of one signed URL skip the HMAC; expiry and the principal are checked every time.
+  const verifiedUrls = new VerifiedUrlCache(urlSigner);
   // Files stored before the catalog existed (migration 0001) are placed in it once; a no-op after.
   await backfillCatalog(files.catalog, blobs, (id, err) => logError(new Error(`catalog backfill: file ${id}: ${String(err)}`)));
   // Crash safety (README): temp files, orphan blobs, rows without blob, catalog counters; before listening.
@@ -125,8 +126,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxZipRatio: config.maxZipRatio,
   });
   const events = createDicomEvents();
-  // Batched: one transaction per ~250 ms, not an fsync per request (audit-log.ts); close() flushes it.
-  const auditLog = new AuditLog(database.db, { logError, ...(options.auditFlushIntervalMs !== undefined ? { flushIntervalMs: options.auditFlushIntervalMs } : {}) });
+  // Batched: one transaction per ~250 ms, not an fsync per request, written by a thread of its own
+  // (the inserts and commits stay off the event loop; audit-log.ts); close() writes what is left.
+  const auditLog = new AuditLog(database.db, {
+    logError,
+    writer: 'thread',
+    ...(options.auditFlushIntervalMs !== undefined ? { flushIntervalMs: options.auditFlushIntervalMs } : {}),
+  });
   const cache = new PngCache(config.pngCacheBytes);
   const deletionDeps = { files, blobs, headers, events, evictRenderings: (sha256: string) => cache.evict(renderingKeyPrefix(sha256)) };
   /** A request's services, scoped to its principal's user: it sees, stores and deletes that user's files only. */
@@ -200,8 +206,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   /** Open subscription streams (server-sent events): they never end by themselves, so close() ends them. */
   const eventStreams = new Set<ServerResponse>();
 
-  /** `parsed`: the request target as the server parsed it once (undefined when malformed: parsed again here, which throws). */
-  async function handle(req: IncomingMessage, res: ServerResponse, parsed: URL | undefined): Promise<void> {
+  /**
+   * `parsed`: the request target as the server parsed it once (undefined when malformed: parsed
+   * again here, which throws). Synchronous until a route needs to wait (a 304 makes no promise);
+   * throws or rejects with what the route threw.
+   */
+  function handle(req: IncomingMessage, res: ServerResponse, parsed: URL | undefined): void | Promise<void> {
     const url = parsed ?? new URL(req.url ?? '/', 'http://localhost');
     if (/text\/event-stream/i.test(req.headers.accept ?? '')) {
       eventStreams.add(res);
@@ -222,7 +232,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         pool,
         cache,
         maxRenderPixels: config.maxRenderPixels,
-        urlExpiresAt: signedUrlExpiry.get(req),
+        urlExpiresAt: requestContextOf(req)?.urlExpiresAt,
         audit: routeAudit(req),
       });
     }
@@ -231,6 +241,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       if (isBulkDataPath(url.pathname)) return handleBulkData(req, res, url, { files: owned(), blobs, headers, audit: routeAudit(req) });
       if (isZipPath(url.pathname)) return handleZip(req, res, url, { files: owned(), blobs, audit: routeAudit(req) });
     }
+    return handleGraphql(req, res, url, method);
+  }
+
+  /** Multipart uploads, GraphQL (the answer cache, then yoga) and the 404 of unknown paths. */
+  async function handleGraphql(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> {
     if (method === 'POST' && /^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
       if (url.pathname !== '/graphql') return sendJsonError(res, 404, 'NOT_FOUND', 'Not found');
       // A cross-site <form> can send multipart without a preflight; a custom header it cannot.
@@ -282,35 +297,41 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     return 'other';
   }
 
-  function logRequest(req: IncomingMessage, res: ServerResponse, request: RequestContext, pathname: string): void {
+  /** The log line and metrics of a request, when its response closes ('close' listener: `this` is the response). */
+  function logRequest(this: ServerResponse): void {
+    const req = this.req;
+    const request = requestContextOf(req);
+    if (!request) return;
     const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
-    const status = res.writableFinished ? res.statusCode : 499; // 499: the client went away first
+    const status = this.writableFinished ? this.statusCode : 499; // 499: the client went away first
     const method = req.method ?? 'GET';
-    metrics.httpRequests.inc({ route: request.route, method, status: String(status) });
-    metrics.httpDuration.observe({ route: request.route }, seconds);
-    logger.info(
-      {
-        reqId: request.id,
-        method,
-        route: request.route,
-        // Ids in paths are fine; an unknown path could be anything a client typed.
-        ...(request.route === 'other' ? {} : { path: pathname }),
-        status,
-        durationMs: Math.round(seconds * 1e4) / 10,
-        // Who: the user's id and the token's public id (neither is patient data nor a secret).
-        ...(request.principal ? { userId: request.principal.userId, ...(request.principal.tokenId ? { tokenId: request.principal.tokenId } : {}) } : {}),
-        ...(request.operationName !== undefined ? { operationName: request.operationName } : {}),
-        ...(request.operationType !== undefined ? { operationType: request.operationType } : {}),
-      },
-      'request',
-    );
+    metrics.request(request.route, method, status, seconds);
+    // The line is only built when it is written (the benchmark and many deployments log at warn).
+    if (!logger.isLevelEnabled('info')) return;
+    const line: Record<string, unknown> = { reqId: request.id, method, route: request.route };
+    // Ids in paths are fine; an unknown path could be anything a client typed.
+    if (request.route !== 'other') line.path = request.path;
+    line.status = status;
+    line.durationMs = Math.round(seconds * 1e4) / 10;
+    // Who: the user's id and the token's public id (neither is patient data nor a secret).
+    if (request.principal) {
+      line.userId = request.principal.userId;
+      if (request.principal.tokenId) line.tokenId = request.principal.tokenId;
+    }
+    if (request.operationName !== undefined) line.operationName = request.operationName;
+    if (request.operationType !== undefined) line.operationType = request.operationType;
+    logger.info(line, 'request');
   }
 
-  /** Routes and checks in front of the application routes: CORS, authentication, rate limit, readiness, metrics. */
-  async function front(req: IncomingMessage, res: ServerResponse, request: RequestContext, parsed: URL | undefined): Promise<boolean> {
+  /**
+   * Routes and checks in front of the application routes: CORS, authentication, rate limit,
+   * readiness, metrics. True when it answered. Synchronous except for readiness and metrics (no
+   * promise per request for the common case).
+   */
+  function front(req: IncomingMessage, res: ServerResponse, request: RequestContext, parsed: URL | undefined): boolean | Promise<boolean> {
     if (cors.apply(req, res)) return true;
     const method = req.method ?? 'GET';
-    const clientKey = `ip:${req.socket.remoteAddress ?? 'unknown'}`;
+    const clientKey = rateLimiter ? `ip:${req.socket.remoteAddress ?? 'unknown'}` : '';
     let rateKey = clientKey;
     // Local mode: every request acts as the built-in local user (loopback HOST only: src/config.ts).
     if (config.auth === 'none') request.principal = LOCAL_PRINCIPAL;
@@ -322,7 +343,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // zipUrl are signed): verified before anything reads the database or a file; its claims name
       // the principal the route acts as (owner scoping reads request.principal).
       const url = parsed ?? new URL(req.url ?? '/', 'http://localhost');
-      const verified = urlSigner.verify(url.pathname, url.searchParams);
+      // Keyed by the exact target: the same string always parses (and so verifies) the same way.
+      const verified = parsed ? verifiedUrls.verify(req.url ?? '/', parsed) : urlSigner.verify(url.pathname, url.searchParams);
       const principal = verified.ok ? signedUrlPrincipal(verified.userId, verified.tokenId) : undefined;
       // In token mode a URL must name its token (principalForSignedUrl's requireToken).
       if (!verified.ok || !principal) {
@@ -340,7 +362,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         return true;
       }
       request.principal = principal;
-      signedUrlExpiry.set(req, verified.expiresAt);
+      request.urlExpiresAt = verified.expiresAt;
       if (principal.tokenId !== null) rateKey = `token:${principal.tokenId}`;
     } else {
       // GraphQL (JSON and multipart, GET and POST, subscriptions), /metrics and unknown paths.
@@ -365,12 +387,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     }
     if (method !== 'GET' && method !== 'HEAD') return false;
     if (request.route === 'readyz') {
-      await sendReadiness(res, {
+      return sendReadiness(res, {
         pingDatabase: () => database.db.$client.prepare('SELECT 1').get(),
         dataDir: config.dataDir,
         minFreeDiskBytes: config.minFreeDiskBytes,
-      });
-      return true;
+      }).then(() => true);
     }
     if (request.route === 'metrics') {
       // Open in local mode (loopback only); with tokens, an admin's token only.
@@ -378,10 +399,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         sendJsonError(res, 403, 'FORBIDDEN', 'Metrics are for administrators: use an admin user\'s token');
         return true;
       }
-      const body = await metrics.registry.metrics();
-      res.writeHead(200, { 'content-type': metrics.registry.contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
-      res.end(body);
-      return true;
+      return metrics.registry.metrics().then((body) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+        res.end(body);
+        return true;
+      });
     }
     return false;
   }
@@ -393,25 +415,34 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     return true;
   }
 
+  /** One request, inside its request context: front(), then the routes; errors (thrown or rejected) become answers. */
+  function serve(req: IncomingMessage, res: ServerResponse, request: RequestContext, url: URL | undefined): void {
+    let routed: void | Promise<void>;
+    try {
+      const answered = front(req, res, request, url);
+      if (answered === true) return;
+      routed = answered === false ? handle(req, res, url) : answered.then((done) => (done ? undefined : handle(req, res, url)));
+    } catch (err) {
+      sendError(res, err, logError);
+      return;
+    }
+    routed?.catch((err: unknown) => sendError(res, err, logError));
+  }
+
   const server = createServer((req, res) => {
     const request = startRequestContext(req);
-    let pathname = '/';
     // Parsed once for every stage (front's signature check, the routes); the routes may read its searchParams.
     let url: URL | undefined;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
-      pathname = url.pathname;
+      request.path = url.pathname;
     } catch {
       // A malformed request target: logged as route "other"; handle() answers it.
     }
-    request.route = routeOf(pathname);
+    request.route = routeOf(request.path);
     res.setHeader('x-request-id', request.id);
-    res.once('close', () => logRequest(req, res, request, pathname));
-    runInRequestContext(request, () =>
-      front(req, res, request, url)
-        .then((answered) => (answered ? undefined : handle(req, res, url)))
-        .catch((err: unknown) => sendError(res, err, logError)),
-    );
+    res.on('close', logRequest); // emitted once per response; one shared listener, no closure per request
+    runInRequestContext(request, serve, req, res, request, url);
   });
   // Idle keep-alive sockets outlive the clients' own idle timeouts (undici: 4 s), so the client,
   // not the server, closes them: a request is never sent on a socket the server is closing.

@@ -11,6 +11,7 @@ import { ImageTooLargeError, NoPixelDataError, NotFoundError } from '../errors.j
 import { checkPngArguments, type PngOptions, PNG_PATH_PATTERN, parsePngQuery } from '../graphql/png-url.js';
 import type { PngCache } from '../render/png-cache.js';
 import type { RenderPool } from '../render/render-pool.js';
+import type { RenderJob } from '../render/render-task.js';
 import type { RequestAudit } from '../storage/audit-log.js';
 import type { OwnerFileRepository } from '../storage/dicom-files.js';
 import type { LocalBlobStore } from '../storage/local-blob-store.js';
@@ -59,8 +60,11 @@ export function renderingKeyPrefix(sha256: string): string {
   return sha256.slice(0, 32);
 }
 
-/** Handles one image request; throws AppErrors for the caller to map to statuses. */
-export async function handlePng(req: IncomingMessage, res: ServerResponse, url: URL, deps: PngRouteDeps): Promise<void> {
+/**
+ * Handles one image request; throws (or rejects with) AppErrors for the caller to map to statuses.
+ * Synchronous up to the 304 (no promise for a revalidation); a promise while a rendering is awaited.
+ */
+export function handlePng(req: IncomingMessage, res: ServerResponse, url: URL, deps: PngRouteDeps): void | Promise<void> {
   const match = PNG_PATH_PATTERN.exec(url.pathname);
   if (!match) throw new NotFoundError();
   const [, id, frameText] = match as unknown as [string, string, string];
@@ -85,14 +89,27 @@ export async function handlePng(req: IncomingMessage, res: ServerResponse, url: 
 
   const key = renderingTag(file.sha256, options);
   const etag = `"${key}"`;
-  const cacheHeaders = { etag, 'cache-control': pngCacheControl(immutable, deps.urlExpiresAt) };
+  const cacheControl = pngCacheControl(immutable, deps.urlExpiresAt);
   if (ifNoneMatch(req.headers['if-none-match'], etag)) {
     if (req.method !== 'HEAD') deps.audit.record('RENDER', file.id);
-    res.writeHead(304, cacheHeaders);
+    res.writeHead(304, ['etag', etag, 'cache-control', cacheControl]);
     res.end();
     return;
   }
+  const job = { path: deps.blobs.blobPath(file.sha256), sha256: file.sha256, headerEnd: file.headerEnd, ...options };
+  return sendRendering(req, res, key, job, { etag, 'cache-control': cacheControl }, file.id, deps);
+}
 
+/** Renders (or takes from the cache) and sends the image. */
+async function sendRendering(
+  req: IncomingMessage,
+  res: ServerResponse,
+  key: string,
+  job: RenderJob,
+  cacheHeaders: { etag: string; 'cache-control': string },
+  fileId: string,
+  deps: PngRouteDeps,
+): Promise<void> {
   // A client that goes away stops waiting; its render is cancelled unless another request shares it.
   const gone = new AbortController();
   const onClose = () => {
@@ -101,7 +118,6 @@ export async function handlePng(req: IncomingMessage, res: ServerResponse, url: 
   res.once('close', onClose);
   let png: Buffer;
   try {
-    const job = { path: deps.blobs.blobPath(file.sha256), sha256: file.sha256, headerEnd: file.headerEnd, ...options };
     png = (await deps.cache.get(key, (signal) => deps.pool.render(job, signal), gone.signal)).png;
   } catch (err) {
     if (gone.signal.aborted) return;
@@ -109,13 +125,14 @@ export async function handlePng(req: IncomingMessage, res: ServerResponse, url: 
   } finally {
     res.off('close', onClose);
   }
-  if (req.method !== 'HEAD') deps.audit.record('RENDER', file.id);
+  if (req.method !== 'HEAD') deps.audit.record('RENDER', fileId);
   res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length, ...cacheHeaders });
   res.end(req.method === 'HEAD' ? undefined : png);
 }
 
 function ifNoneMatch(header: string | undefined, etag: string): boolean {
   if (!header) return false;
+  if (header === etag) return true; // what browsers send back: no split
   return header.split(',').some((t) => {
     const tag = t.trim();
     return tag === '*' || tag === etag || tag === `W/${etag}`;

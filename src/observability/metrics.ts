@@ -11,6 +11,8 @@ export interface RenderStatsSource {
 
 /** Operation names are chosen by clients: anything unusual is one label value, so a client cannot grow the series without bound. */
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/** Operation label sets Metrics.operation keeps made (beyond, it makes them per call). */
+const MAX_OPERATION_LABEL_SETS = 1000;
 
 export class Metrics {
   readonly registry = new Registry();
@@ -98,8 +100,33 @@ export class Metrics {
     }
   }
 
+  /** Label sets of httpRequests and httpDuration by route, method and status, made once (all three are bounded sets). */
+  private readonly requestLabels = new Map<string, { readonly counter: { route: string; method: string; status: string }; readonly histogram: { route: string } }>();
+
+  /** One finished HTTP request: httpRequests and httpDuration. */
+  request(route: string, method: string, status: number, seconds: number): void {
+    const key = `${route} ${method} ${status}`;
+    let labels = this.requestLabels.get(key);
+    if (labels === undefined) {
+      labels = { counter: { route, method, status: String(status) }, histogram: { route } };
+      this.requestLabels.set(key, labels);
+    }
+    this.httpRequests.inc(labels.counter);
+    this.httpDuration.observe(labels.histogram, seconds);
+  }
+
+  /** Label sets of graphqlOperations by name, type and result, made once (at most MAX_OPERATION_LABEL_SETS kept). */
+  private readonly operationLabels = new Map<string, { operation_name: string; operation_type: string; result: string }>();
+
   operation(name: string | undefined, type: string | undefined, ok: boolean): void {
     const label = name === undefined ? 'anonymous' : OPERATION_NAME.test(name) ? name : 'other';
-    this.graphqlOperations.inc({ operation_name: label, operation_type: type ?? 'unknown', result: ok ? 'success' : 'error' });
+    const key = `${label} ${type} ${ok}`;
+    let labels = this.operationLabels.get(key);
+    if (labels === undefined) {
+      labels = { operation_name: label, operation_type: type ?? 'unknown', result: ok ? 'success' : 'error' };
+      // Operation names are the clients' choice: the label sets kept here stay bounded (the metric's own series do not shrink either way).
+      if (this.operationLabels.size < MAX_OPERATION_LABEL_SETS) this.operationLabels.set(key, labels);
+    }
+    this.graphqlOperations.inc(labels);
   }
 }

@@ -8,38 +8,66 @@ import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../auth/principal.js';
 
 export interface RequestContext {
-  /** The client's `x-request-id` when it is sane, else a generated UUID; echoed in the response. */
+  /** The client's `x-request-id` when it is sane, else a generated id (newRequestId); echoed in the response. */
   readonly id: string;
   readonly startedAt: bigint;
   /** Low-cardinality route name (metrics label): graphql, png, download, bulkdata, zip, healthz, readyz, metrics, other. */
   route: string;
+  /** The request target's path (percent-encoded, no query): the log line's `path`. */
+  path: string;
   operationName?: string;
   operationType?: string;
   /** Who the request acts as, once authenticated (src/http/app.ts); undefined before. */
   principal?: Principal;
+  /** When the request's signed URL expires (unix ms), once verified (companion routes). */
+  urlExpiresAt?: number;
 }
 
-const contexts = new WeakMap<IncomingMessage, RequestContext>();
+/** Kept on the request object itself: a WeakMap entry per request costs more (ephemeron tables in every GC). */
+const CONTEXT = Symbol('dicomql.requestContext');
+type WithContext = IncomingMessage & { [CONTEXT]?: RequestContext };
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The largest counter value newRequestId() uses before it draws a new prefix (12 hex digits). */
+const MAX_COUNTER = 0xffff_ffff_ffff;
+let idPrefix = '';
+let idCounter = MAX_COUNTER;
+
+/**
+ * A new request id, shaped like a UUID (8-4-4-4-12 hex): a random per-process prefix (a v4 UUID's
+ * first 20 hex digits, drawn once) and a counter in the last 12. Unique within the process, and
+ * across processes as unlikely to collide as random 74-bit prefixes (20 hex digits less the
+ * version and variant bits); not secret (clients choose their own ids with x-request-id anyway).
+ * A counter and a concatenation instead of a randomUUID() per request.
+ */
+export function newRequestId(): string {
+  if (idCounter >= MAX_COUNTER) {
+    idPrefix = randomUUID().slice(0, 24);
+    idCounter = 0;
+  }
+  const n = (idCounter++).toString(16);
+  return idPrefix + '000000000000'.slice(n.length) + n;
+}
+
 export function startRequestContext(req: IncomingMessage): RequestContext {
   const incoming = req.headers['x-request-id'];
-  const id = typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-  const context: RequestContext = { id, startedAt: process.hrtime.bigint(), route: 'other' };
-  contexts.set(req, context);
+  const id = typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : newRequestId();
+  // Every field from the start: one object shape for all requests' contexts.
+  const context: RequestContext = { id, startedAt: process.hrtime.bigint(), route: 'other', path: '/', operationName: undefined, operationType: undefined, principal: undefined, urlExpiresAt: undefined };
+  (req as WithContext)[CONTEXT] = context;
   return context;
 }
 
 export function requestContextOf(req: IncomingMessage | undefined): RequestContext | undefined {
-  return req ? contexts.get(req) : undefined;
+  return req ? (req as WithContext)[CONTEXT] : undefined;
 }
 
 const current = new AsyncLocalStorage<RequestContext>();
 
-/** Runs `fn` with `context` as the current request (for error logs far from the handler). */
-export function runInRequestContext<T>(context: RequestContext, fn: () => T): T {
-  return current.run(context, fn);
+/** Runs `fn(...args)` with `context` as the current request (for error logs far from the handler). */
+export function runInRequestContext<A extends unknown[], T>(context: RequestContext, fn: (...args: A) => T, ...args: A): T {
+  return current.run(context, fn, ...args);
 }
 
 export function currentRequestContext(): RequestContext | undefined {

@@ -196,6 +196,27 @@ describe('URLs of users and API tokens', () => {
     expect(await answer(asAlice)).toEqual(refused);
   });
 
+  it('a URL fetched again and again (its signature check remembered) still stops at once when its token is revoked', async () => {
+    const token = createUserToken(server.dataDir, 'alice', { label: 'remembered' });
+    const url = signUrl(server, path, { userId: token.userId, tokenId: token.tokenId });
+    const first = await fetch(url);
+    expect(first.status).toBe(200);
+    const etag = first.headers.get('etag')!;
+    await first.arrayBuffer();
+    for (let i = 0; i < 3; i++) expect((await answer(url, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    // A copy with one character of the signature changed is refused, before and after its original was remembered.
+    const sig = new URL(url).searchParams.get('sig')!;
+    const altered = url.replace(sig, (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1));
+    const refused = { status: 403, code: 'INVALID_SIGNATURE' };
+    expect(await answer(altered)).toEqual(refused);
+    expect(await answer(altered)).toEqual(refused);
+    const db = openDatabase(server.dataDir);
+    new ApiTokenRepository(db.db).revoke(token.tokenId);
+    db.close();
+    expect(await answer(url, { headers: { 'if-none-match': etag } })).toEqual(refused);
+    expect(await answer(url)).toEqual(refused);
+  });
+
   it('the route acts as the principal the URL names', async () => {
     const seen: [number, string | null][] = [];
     const other = await startTestServer({}, undefined, {
@@ -209,14 +230,19 @@ describe('URLs of users and API tokens', () => {
       expect(seen).toEqual([]); // GraphQL itself does not go through it
       expect(await answer(url)).toEqual({ status: 403, code: 'INVALID_SIGNATURE' }); // user 1 refused by this lookup
       // Passes the signature check and acts as user 2, who does not own user 1's file: 404.
-      expect((await answer(signUrl(other, url, { userId: 2, tokenId: 'tok_x' }))).status).toBe(404);
+      const asUser2 = signUrl(other, url, { userId: 2, tokenId: 'tok_x' });
+      expect((await answer(asUser2)).status).toBe(404);
       expect(seen).toEqual([
         [1, null],
         [2, 'tok_x'],
       ]);
+      // Asked again for every request of the same URL (whether the token still authenticates can change).
+      expect((await answer(asUser2)).status).toBe(404);
+      expect(await answer(url)).toEqual({ status: 403, code: 'INVALID_SIGNATURE' });
+      expect(seen).toHaveLength(4);
       // A forged URL never reaches the lookup.
       await answer(edit(url, (u) => u.searchParams.set('u', '2')));
-      expect(seen).toHaveLength(2);
+      expect(seen).toHaveLength(4);
     } finally {
       await other.stop();
     }

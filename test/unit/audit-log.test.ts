@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidCursorError } from '../../src/errors.js';
-import { type AuditAction, AuditLog } from '../../src/storage/audit-log.js';
+import { type AuditAction, AuditLog, MAX_PENDING } from '../../src/storage/audit-log.js';
 import { encodeCursor, FILE_ORDERINGS } from '../../src/storage/catalog-query.js';
 import { type OpenDatabase, openDatabase } from '../../src/storage/db.js';
 import { recordStatements } from '../helpers/sql-recorder.js';
@@ -28,7 +28,7 @@ const rows = () => database.db.$client.prepare('SELECT * FROM audit_events ORDER
 const local = { userId: 1, userName: 'local', tokenId: null };
 
 describe('AuditLog writes', () => {
-  it('writes 1,000 events in a few transactions with one prepared INSERT, not one commit each', () => {
+  it('writes 5,000 events in a few transactions with one prepared INSERT, not one commit each', () => {
     const log = new AuditLog(database.db, { logError, flushIntervalMs: 60_000 });
     const transactions = vi.spyOn(database.db.$client, 'transaction');
     const inserts: string[] = [];
@@ -37,22 +37,24 @@ describe('AuditLog writes', () => {
       if (/^insert into "?audit_events"?/i.test(sql)) inserts.push(sql);
     });
     try {
-      for (let i = 0; i < 1000; i++) log.record({ ...local, action: 'READ', fileId: `f${i}`, requestId: `r${i}` });
+      for (let i = 0; i < 5000; i++) log.record({ ...local, action: 'READ', fileId: `f${i}`, requestId: `r${i}` });
+      expect(log.pendingCount).toBe(5000 - 2 * MAX_PENDING);
       log.flush();
       transactionCount = transactions.mock.calls.length;
     } finally {
       undo();
       transactions.mockRestore();
     }
-    // 500 pending trigger a write: two batches of 500.
-    expect(transactionCount).toBe(2);
+    // MAX_PENDING (2000) pending trigger a write: two batches of 2000, then the rest on flush().
+    expect(MAX_PENDING).toBe(2000);
+    expect(transactionCount).toBe(3);
     // One statement, prepared once and run per event inside the batch's transaction.
-    expect(inserts.length).toBe(1000);
+    expect(inserts.length).toBe(5000);
     expect(new Set(inserts).size).toBe(1);
     const written = rows();
-    expect(written).toHaveLength(1000);
-    expect(new Set(written.map((r) => r.file_id)).size).toBe(1000);
-    expect(written[999]).toMatchObject({ user_ref: 1, user_name: 'local', token_id: null, action: 'READ', file_id: 'f999', request_id: 'r999' });
+    expect(written).toHaveLength(5000);
+    expect(new Set(written.map((r) => r.file_id)).size).toBe(5000);
+    expect(written[4999]).toMatchObject({ user_ref: 1, user_name: 'local', token_id: null, action: 'READ', file_id: 'f4999', request_id: 'r4999' });
     expect(log.pendingCount).toBe(0);
     log.close();
   });
@@ -118,6 +120,116 @@ describe('AuditLog writes', () => {
       ['READ', 'f2', 'req-1', 'tok1', 7],
       ['READ', 'f1', 'req-2', 'tok1', 7],
     ]);
+  });
+
+  it('forRequest: repeats of any pair are dropped, whichever was recorded first, and requests never share their pairs', () => {
+    const log = new AuditLog(database.db, { logError, flushIntervalMs: 60_000 });
+    const actor = { userId: 3, userName: 'bo', tokenId: null };
+    const one = log.forRequest(actor, 'r1');
+    const two = log.forRequest(actor, 'r2');
+    const pairs: [AuditAction, string][] = [
+      ['RENDER', 'f1'],
+      ['DOWNLOAD', 'f1'],
+      ['RENDER', 'f2'],
+      ['RENDER', 'f1'],
+      ['DOWNLOAD', 'f1'],
+      ['RENDER', 'f2'],
+      ['DOWNLOAD', 'f2'],
+    ];
+    for (const [action, file] of pairs) one.record(action, file);
+    two.record('DOWNLOAD', 'f1');
+    two.record('RENDER', 'f1');
+    two.record('DOWNLOAD', 'f1');
+    expect(log.pendingCount).toBe(6);
+    log.close();
+    expect(rows().map((r) => [r.request_id, r.action, r.file_id, r.token_id, r.user_name])).toEqual([
+      ['r1', 'RENDER', 'f1', null, 'bo'],
+      ['r1', 'DOWNLOAD', 'f1', null, 'bo'],
+      ['r1', 'RENDER', 'f2', null, 'bo'],
+      ['r1', 'DOWNLOAD', 'f2', null, 'bo'],
+      ['r2', 'DOWNLOAD', 'f1', null, 'bo'],
+      ['r2', 'RENDER', 'f1', null, 'bo'],
+    ]);
+  });
+});
+
+describe("AuditLog with writer: 'thread'", () => {
+  const until = async (check: () => boolean, ms = 10_000) => {
+    const end = Date.now() + ms;
+    while (!check()) {
+      if (Date.now() > end) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+
+  it('writes due batches on its own connection, in order; flush() and list() are synchronous and complete', async () => {
+    const log = new AuditLog(database.db, { logError, flushIntervalMs: 60_000, maxPending: 10, writer: 'thread' });
+    const transactions = vi.spyOn(database.db.$client, 'transaction');
+    try {
+      for (let i = 0; i < 10; i++) log.record({ ...local, action: 'READ', fileId: `a${i}`, requestId: `r${i}` });
+      // Handed to the thread: not written on this connection, but written.
+      await until(() => rows().length === 10);
+      expect(transactions).not.toHaveBeenCalled();
+      expect(log.pendingCount).toBe(0);
+      // 25 more: two batches go to the thread (one at a time), the rest waits; flush() waits for the
+      // batch being written and writes the rest here, before it returns.
+      for (let i = 0; i < 25; i++) log.record({ ...local, action: 'RENDER', fileId: `b${i}` });
+      log.flush();
+      const written = rows();
+      expect(written.map((r) => r.file_id)).toEqual([...Array.from({ length: 10 }, (_, i) => `a${i}`), ...Array.from({ length: 25 }, (_, i) => `b${i}`)]);
+      expect(written[3]).toMatchObject({ user_ref: 1, user_name: 'local', token_id: null, action: 'READ', request_id: 'r3' });
+      for (let i = 0; i < 12; i++) log.record({ ...local, action: 'DOWNLOAD', fileId: `c${i}` });
+      expect(log.list({ action: 'DOWNLOAD' }, { first: 100 }).totalCount()).toBe(12);
+      expect(errors).toEqual([]);
+    } finally {
+      transactions.mockRestore();
+      log.close();
+    }
+    expect(rows()).toHaveLength(47);
+  });
+
+  it('close() right after a batch was handed over writes every event once', () => {
+    const log = new AuditLog(database.db, { logError, flushIntervalMs: 60_000, maxPending: 5, writer: 'thread' });
+    for (let i = 0; i < 13; i++) log.record({ ...local, action: 'UPLOAD', fileId: `f${i}` });
+    log.close();
+    expect(rows().map((r) => r.file_id)).toEqual(Array.from({ length: 13 }, (_, i) => `f${i}`));
+    log.record({ ...local, action: 'DELETE', fileId: 'late' });
+    expect(rows()).toHaveLength(14);
+  });
+
+  it('a writer thread that stops by itself is logged, and the log writes inline from then on', async () => {
+    const log = new AuditLog(database.db, { logError, flushIntervalMs: 30, maxPending: 2, writer: 'thread' });
+    log.record({ ...local, action: 'READ', fileId: 'a' });
+    log.record({ ...local, action: 'READ', fileId: 'b' });
+    await until(() => rows().length === 2);
+    const thread = (log as unknown as { thread: { worker: import('node:worker_threads').Worker } }).thread;
+    await thread.worker.terminate();
+    await until(() => errors.some((e) => /writer thread exited/.test(String(e))));
+    const transactions = vi.spyOn(database.db.$client, 'transaction');
+    try {
+      log.record({ ...local, action: 'READ', fileId: 'c' });
+      await until(() => rows().length === 3);
+      expect(transactions).toHaveBeenCalled();
+    } finally {
+      transactions.mockRestore();
+    }
+    log.close();
+    expect(rows().map((r) => r.file_id)).toEqual(['a', 'b', 'c']);
+  });
+
+  it("a batch the thread fails to write is logged, kept, and written once the cause is gone", async () => {
+    const log = new AuditLog(database.db, { logError, flushIntervalMs: 50, maxPending: 3, writer: 'thread' });
+    database.db.$client.exec(`CREATE TRIGGER audit_fail BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
+    for (const id of ['x', 'y', 'z']) log.record({ ...local, action: 'READ', fileId: id });
+    await until(() => errors.length > 0);
+    expect(String(errors[0])).toMatch(/writer thread failed to write batch \d+: .*disk on fire/);
+    expect(log.pendingCount).toBe(3);
+    expect(rows()).toHaveLength(0);
+    database.db.$client.exec('DROP TRIGGER audit_fail');
+    await until(() => rows().length === 3); // retried after the interval, by the thread
+    expect(rows().map((r) => r.file_id)).toEqual(['x', 'y', 'z']);
+    log.close();
+    expect(rows()).toHaveLength(3);
   });
 });
 

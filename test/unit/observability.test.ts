@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { RateLimiter } from '../../src/http/rate-limit.js';
+import type { IncomingMessage } from 'node:http';
 import { serializeError } from '../../src/observability/logger.js';
+import { Metrics } from '../../src/observability/metrics.js';
+import { newRequestId, requestContextOf, startRequestContext } from '../../src/observability/request-context.js';
 
 describe('serializeError', () => {
   class InvalidThing extends Error {
@@ -92,5 +95,66 @@ describe('observability and limit settings', () => {
   ])('rejects %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
+describe('request ids and contexts', () => {
+  const request = (headers: Record<string, string> = {}) => ({ headers }) as unknown as IncomingMessage;
+
+  it('generates UUID-shaped ids, all distinct, from one process prefix and a counter', () => {
+    const ids = Array.from({ length: 100_000 }, () => newRequestId());
+    for (const id of [ids[0]!, ids[99_999]!]) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids[1]!.slice(0, 24)).toBe(ids[0]!.slice(0, 24));
+    expect(parseInt(ids[1]!.slice(24), 16)).toBe(parseInt(ids[0]!.slice(24), 16) + 1);
+  });
+
+  it('keeps a sane client x-request-id, replaces an odd one, and gives each request its own context', () => {
+    const a = request({ 'x-request-id': 'trace-1.2:3_x' });
+    const b = request({ 'x-request-id': 'a b' });
+    const c = request();
+    expect(startRequestContext(a).id).toBe('trace-1.2:3_x');
+    expect(startRequestContext(b).id).toMatch(/^[0-9a-f-]{36}$/);
+    const context = startRequestContext(c);
+    expect(requestContextOf(c)).toBe(context);
+    expect(requestContextOf(a)?.id).toBe('trace-1.2:3_x');
+    expect(requestContextOf(request())).toBeUndefined();
+    expect(requestContextOf(undefined)).toBeUndefined();
+    expect(context).toMatchObject({ route: 'other', path: '/', principal: undefined, urlExpiresAt: undefined });
+  });
+});
+
+describe('Metrics.request', () => {
+  it('counts requests by route, method and status and observes their duration by route (label sets reused)', async () => {
+    const metrics = new Metrics(() => ({ pool: { renders: 0, timeouts: 0, queued: 0, workers: 0 }, cache: { hits: 0, misses: 0, shared: 0, bytes: 0, entries: 0 } }) as never);
+    metrics.request('png', 'GET', 304, 0.002);
+    metrics.request('png', 'GET', 304, 0.02);
+    metrics.request('png', 'GET', 200, 0.2);
+    metrics.request('graphql', 'POST', 200, 0.001);
+    const text = await metrics.registry.metrics();
+    const line = (prefix: string) => text.split('\n').find((l) => l.startsWith(prefix));
+    expect(line('dicomql_http_requests_total{route="png",method="GET",status="304"}')).toMatch(/ 2$/);
+    expect(line('dicomql_http_requests_total{route="png",method="GET",status="200"}')).toMatch(/ 1$/);
+    expect(line('dicomql_http_requests_total{route="graphql",method="POST",status="200"}')).toMatch(/ 1$/);
+    expect(line('dicomql_http_request_duration_seconds_count{route="png"}')).toMatch(/ 3$/);
+    expect(line('dicomql_http_request_duration_seconds_bucket{le="0.005",route="png"}')).toMatch(/ 1$/);
+    expect(line('dicomql_http_request_duration_seconds_bucket{le="0.025",route="png"}')).toMatch(/ 2$/);
+    expect(Number(line('dicomql_http_request_duration_seconds_sum{route="png"}')!.split(' ')[1])).toBeCloseTo(0.222, 6);
+    expect(line('dicomql_http_request_duration_seconds_count{route="graphql"}')).toMatch(/ 1$/);
+  });
+
+  it('counts GraphQL operations by name, type and result, odd names as other (label sets reused)', async () => {
+    const metrics = new Metrics(() => ({ pool: { renders: 0, timeouts: 0, queued: 0, workers: 0 }, cache: { hits: 0, misses: 0, shared: 0, bytes: 0, entries: 0 } }) as never);
+    metrics.operation('ReadName', 'query', true);
+    metrics.operation('ReadName', 'query', true);
+    metrics.operation('ReadName', 'query', false);
+    metrics.operation(undefined, undefined, true);
+    metrics.operation('not a name!', 'mutation', true);
+    const text = await metrics.registry.metrics();
+    const line = (prefix: string) => text.split('\n').find((l) => l.startsWith(prefix));
+    expect(line('dicomql_graphql_operations_total{operation_name="ReadName",operation_type="query",result="success"}')).toMatch(/ 2$/);
+    expect(line('dicomql_graphql_operations_total{operation_name="ReadName",operation_type="query",result="error"}')).toMatch(/ 1$/);
+    expect(line('dicomql_graphql_operations_total{operation_name="anonymous",operation_type="unknown",result="success"}')).toMatch(/ 1$/);
+    expect(line('dicomql_graphql_operations_total{operation_name="other",operation_type="mutation",result="success"}')).toMatch(/ 1$/);
   });
 });
