@@ -126,11 +126,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxZipRatio: config.maxZipRatio,
   });
   const events = createDicomEvents();
-  // Batched: one transaction per ~250 ms, not an fsync per request, written by a thread of its own
-  // (the inserts and commits stay off the event loop; audit-log.ts); close() writes what is left.
+  // Batched: one transaction per ~250 ms or 2,000 events, not an fsync per request (its WAL sync
+  // runs in the thread pool: wal-sync.ts); close() writes what is left.
   const auditLog = new AuditLog(database.db, {
     logError,
-    writer: 'thread',
     ...(options.auditFlushIntervalMs !== undefined ? { flushIntervalMs: options.auditFlushIntervalMs } : {}),
   });
   const cache = new PngCache(config.pngCacheBytes);
