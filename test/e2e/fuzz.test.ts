@@ -15,23 +15,13 @@ import { basicElements, buildDicom, DEFLATED_LE, EXPLICIT_BE, IMPLICIT_LE, RLE_L
 import { findCorpus } from '../helpers/corpus.js';
 import { syntheticImage } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { prng } from '../helpers/prng.js';
 
 // The test file is the only place that reads these (the server's settings come from src/config.ts).
 const COUNT = Number(process.env.FUZZ_COUNT ?? 150);
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
 const MAX_SEED_BYTES = 600 * 1024;
 
-/** mulberry32: small, fast, reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VRS = ['AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FD', 'FL', 'IS', 'LO', 'LT', 'OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'PN', 'SH', 'SL', 'SQ', 'SS', 'ST', 'SV', 'TM', 'UC', 'UI', 'UL', 'UN', 'UR', 'US', 'UT', 'UV'];
 const LONG = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);

@@ -20,6 +20,7 @@ import { corpusOrSkip } from '../helpers/corpus.js';
 import { basicElements, type BuildElement, buildDicom, DEFLATED_LE, EXPLICIT_BE, IMPLICIT_LE, JPEG_BASELINE } from '../helpers/dicom-builder.js';
 import { parseHeader as referenceParseHeader } from '../helpers/reference-parser/header.js';
 import { scanDicom as referenceScanDicom } from '../helpers/reference-parser/scan.js';
+import { prng } from '../helpers/prng.js';
 
 const OPTIONS = { maxInflatedBytes: 64 << 20, maxInflateRatio: 200 };
 // The test file is the only reader (like FUZZ_COUNT): mutations per corpus file, more for a longer run.
@@ -69,17 +70,6 @@ function expectSameAsReference(bytes: Uint8Array, label: string): Outcome {
   return fast;
 }
 
-/** mulberry32: small, fast, reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Seeded damage to the first `span` bytes (where the header is): flips, length overwrites, truncation, splices. */
 function mutate(file: Uint8Array, span: number, random: () => number): { bytes: Uint8Array; how: string } {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileByteSource, withFileSource } from '../../src/storage/file-byte-source.js';
+import { prng } from '../helpers/prng.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'file-source-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,17 +20,6 @@ function fileOf(size: number): { path: string; bytes: Buffer } {
   return { path, bytes };
 }
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('FileByteSource', () => {
   it.each([0, 1, 100, 16 * 1024 - 1, 16 * 1024 + 5, 70_000, 300_000])('returns the file bytes for any read pattern (%d bytes)', (size) => {
