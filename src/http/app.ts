@@ -22,6 +22,7 @@ import { backfillCatalog } from '../storage/catalog-backfill.js';
 import { DicomFileRepository } from '../storage/dicom-files.js';
 import { DicomIngest } from '../storage/dicom-ingest.js';
 import { openDatabase } from '../storage/db.js';
+import type { SyncFile } from '../storage/wal-sync.js';
 import { HeaderCache } from '../storage/header-cache.js';
 import { LocalBlobStore } from '../storage/local-blob-store.js';
 import { logRepairReport, type RepairReport, repairDataDir } from '../storage/repair.js';
@@ -74,6 +75,8 @@ export interface AppOptions {
   readonly auditFlushIntervalMs?: number;
   /** The clock (unix ms) of signed URLs and the GraphQL answer cache (default Date.now; tests move it). */
   readonly now?: () => number;
+  /** How the database's write-ahead log is flushed (tests make it fail); default fdatasync (src/storage/wal-sync.ts). */
+  readonly walSyncFile?: SyncFile;
 }
 
 
@@ -85,7 +88,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     options.logError ??
     ((err: unknown) => logger.error({ reqId: currentRequestContext()?.id, err: serializeError(err, config.logPatientData) }, 'unexpected error'));
   // WAL checkpoints in a worker thread: their fsyncs stay off the event loop (wal-checkpointer.ts).
-  const database = openDatabase(config.dataDir, { backgroundCheckpoints: { onError: logError } });
+  const database = openDatabase(config.dataDir, {
+    backgroundCheckpoints: { onError: logError },
+    ...(options.walSyncFile ? { syncFile: options.walSyncFile } : {}),
+  });
+  const writesFailed = () => database.walSync.failed;
   const blobs = new LocalBlobStore(config.dataDir);
   const files = new DicomFileRepository(database.db);
   const apiTokens = new ApiTokenRepository(database.db);
@@ -217,7 +224,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       res.once('close', () => eventStreams.delete(res));
     }
     const method = req.method ?? 'GET';
-    if (url.pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) return sendHealth(res);
+    if (url.pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) return sendHealth(res, writesFailed);
     /** The caller's files only (the principal front() set): another user's id answers 404 like a missing one. */
     const owned = () => {
       const principal = requestContextOf(req)?.principal;
@@ -390,6 +397,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         pingDatabase: () => database.db.$client.prepare('SELECT 1').get(),
         dataDir: config.dataDir,
         minFreeDiskBytes: config.minFreeDiskBytes,
+        writesFailed,
       }).then(() => true);
     }
     if (request.route === 'metrics') {

@@ -7,9 +7,16 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   res.end(body);
 }
 
-/** GET /healthz (liveness): the process serves requests and its database was migrated before listening. */
-export function sendHealth(res: ServerResponse): void {
-  sendJson(res, 200, { status: 'ok' });
+/** Why writes can no longer be acknowledged (a WAL fsync failed): only a restart clears it. */
+const NOT_DURABLE = 'a write-ahead log fsync failed: writes can no longer be made durable; restart the server';
+
+/**
+ * GET /healthz (liveness): the process serves requests and its database was migrated before
+ * listening; 503 once a WAL fsync has failed (`writesFailed`), the one state only a restart clears.
+ */
+export function sendHealth(res: ServerResponse, writesFailed: () => boolean = () => false): void {
+  if (writesFailed()) sendJson(res, 503, { status: 'fail', reason: NOT_DURABLE });
+  else sendJson(res, 200, { status: 'ok' });
 }
 
 export interface ReadinessChecks {
@@ -17,13 +24,16 @@ export interface ReadinessChecks {
   readonly pingDatabase: () => void;
   readonly dataDir: string;
   readonly minFreeDiskBytes: number;
+  /** True once a WAL fsync has failed (src/storage/wal-sync.ts). */
+  readonly writesFailed: () => boolean;
 }
 
 type CheckResult = { status: 'ok' } | { status: 'fail'; reason: string };
 
 /**
- * GET /readyz (readiness): 200 when the database answers and DATA_DIR has at least
- * MIN_FREE_DISK_BYTES free, else 503 naming the failed check. Details carry no paths or data.
+ * GET /readyz (readiness): 200 when the database answers, DATA_DIR has at least
+ * MIN_FREE_DISK_BYTES free and writes can still be made durable, else 503 naming the failed
+ * check. Details carry no paths or data.
  */
 export async function sendReadiness(res: ServerResponse, checks: ReadinessChecks): Promise<void> {
   let database: CheckResult;
@@ -44,6 +54,7 @@ export async function sendReadiness(res: ServerResponse, checks: ReadinessChecks
   } catch (err) {
     disk = { status: 'fail', reason: (err as { code?: string }).code ?? 'statfs failed', minFreeBytes: checks.minFreeDiskBytes };
   }
-  const ready = database.status === 'ok' && disk.status === 'ok';
-  sendJson(res, ready ? 200 : 503, { status: ready ? 'ok' : 'fail', checks: { database, disk } });
+  const durability: CheckResult = checks.writesFailed() ? { status: 'fail', reason: NOT_DURABLE } : { status: 'ok' };
+  const ready = database.status === 'ok' && disk.status === 'ok' && durability.status === 'ok';
+  sendJson(res, ready ? 200 : 503, { status: ready ? 'ok' : 'fail', checks: { database, disk, durability } });
 }

@@ -119,6 +119,11 @@ export class WalSync {
     void this.durable().catch(() => {});
   }
 
+  /** A sync failed: nothing written from now on can be acknowledged until the server restarts. */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
   stats(): WalSyncStats {
     return { syncs: this.syncs, waits: this.waits };
   }

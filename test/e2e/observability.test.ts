@@ -126,6 +126,33 @@ describe('metrics and readiness', () => {
   });
 });
 
+describe('a failed write-ahead log fsync', () => {
+  it('fails the upload that waited for it, and turns /healthz and /readyz to 503 until a restart', async () => {
+    let fail = false;
+    const failing = await startTestServer({}, undefined, {
+      walSyncFile: async () => {
+        if (fail) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      },
+    });
+    try {
+      expect((await fetch(`${failing.url}/healthz`)).status).toBe(200);
+      fail = true;
+      const up = await failing.upload({ name: 'a.dcm', bytes: syntheticImage({ sopInstanceUid: '1.2.3.77' }) });
+      expect(up.body.data?.uploadDicom ?? null).toBeNull(); // not acknowledged: a masked internal error
+      expect(up.body.errors?.[0]?.message).toBe('Unexpected error.');
+      fail = false; // the disk is fine again: the process still refuses to vouch for writes
+      const health = await fetch(`${failing.url}/healthz`);
+      expect(health.status).toBe(503);
+      expect(await health.json()).toMatchObject({ status: 'fail', reason: expect.stringContaining('restart the server') });
+      const ready = await fetch(`${failing.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ status: 'fail', checks: { database: { status: 'ok' }, disk: { status: 'ok' }, durability: { status: 'fail' } } });
+    } finally {
+      await failing.stop();
+    }
+  });
+});
+
 describe('GraphQL limits', () => {
   let server: TestServer;
   beforeAll(async () => {
