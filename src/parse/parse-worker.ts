@@ -9,7 +9,7 @@ import { type PixelDataLocation, scanDicom } from '../dicom/scan.js';
 import { AppError } from '../errors.js';
 import { announceStart } from '../workers/task-start.js';
 import { FileByteSource } from '../storage/file-byte-source.js';
-import { looksLikeZip } from '../storage/zip-reader.js';
+import { isZipUpload } from '../storage/zip-reader.js';
 import { digestOpenFile, type FileDigest, openForDigest } from './file-digest.js';
 import type { ParseOutcome, ParseTask } from './parse-task.js';
 
@@ -32,7 +32,7 @@ export default function parse(job: ParseTask): ParseOutcome {
     } finally {
       file.close();
     }
-    if (isArchive(digest.head)) return { ok: false, archive: true, digest };
+    if (isZipUpload(digest.head)) return { ok: false, archive: true, digest };
   } else {
     announceStart(job);
   }
@@ -66,8 +66,3 @@ export default function parse(job: ParseTask): ParseOutcome {
   }
 }
 
-/** A ZIP archive, not a DICOM file: a DICOM file with "DICM" at byte 128 is DICOM whatever its preamble holds. */
-function isArchive(head: Uint8Array): boolean {
-  const dicm = head.length >= 132 && head[128] === 0x44 && head[129] === 0x49 && head[130] === 0x43 && head[131] === 0x4d;
-  return !dicm && looksLikeZip(head);
-}

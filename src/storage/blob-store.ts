@@ -5,8 +5,6 @@ import type { ByteSource } from '../dicom/byte-source.js';
 export interface TempBlob {
   readonly sha256: string;
   readonly byteSize: number;
-  /** Random access to the temp bytes (for validation before commit). */
-  open(): ByteSource & { close(): void };
   /** Path of the temp file, for a worker that validates it by path (until commit or discard). */
   readonly path: string;
   /** Makes the blob durable under its content address (idempotent when it already exists). */

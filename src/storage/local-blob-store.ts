@@ -86,7 +86,6 @@ export class LocalBlobStore implements BlobStore {
     return {
       sha256,
       byteSize,
-      open: () => new FileByteSource(path),
       path,
       commit: async () => {
         if (!registered) this.committing.set(sha256, (this.committing.get(sha256) ?? 0) + 1);
@@ -145,7 +144,6 @@ export class LocalBlobStore implements BlobStore {
     return {
       sha256,
       byteSize,
-      open: () => new FileByteSource(tempPath),
       path: tempPath,
       commit: async () => {
         if (!registered) this.committing.set(sha256, (this.committing.get(sha256) ?? 0) + 1);

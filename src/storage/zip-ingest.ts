@@ -14,7 +14,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, ArchiveError, FileTooLargeError } from '../errors.js';
 import type { DicomIngest, IngestResult } from './dicom-ingest.js';
-import { looksLikeZip, ZipReader } from './zip-reader.js';
+import { isZipUpload, ZipReader } from './zip-reader.js';
 
 /** Which upload (and which archive entry) an outcome is about. */
 export interface UploadSource {
@@ -114,8 +114,7 @@ export class UploadIngest {
       }
     }
     const head = await readHead(input.open, 132);
-    const isDicom = head !== null && head.length >= 132 && Buffer.from(head.subarray(128, 132)).toString('latin1') === 'DICM';
-    if (head !== null && !isDicom && looksLikeZip(head)) {
+    if (head !== null && isZipUpload(head)) {
       await this.ingestArchive(owner, input, index, budget, single, report);
       return outcomes;
     }

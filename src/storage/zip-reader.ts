@@ -51,6 +51,15 @@ export function isSkippedEntry(name: string): boolean {
   return base === '' || parts.includes('__MACOSX') || base.startsWith('.') || /^(thumbs\.db|desktop\.ini|dicomdir)$/i.test(base);
 }
 
+/**
+ * An upload to unpack rather than store: a ZIP signature at byte 0 and no "DICM" at byte 128 (a
+ * DICOM file is DICOM whatever its preamble holds). `head`: the upload's first 132 bytes, or fewer.
+ */
+export function isZipUpload(head: Uint8Array): boolean {
+  const dicm = head.length >= 132 && head[128] === 0x44 && head[129] === 0x49 && head[130] === 0x43 && head[131] === 0x4d;
+  return !dicm && looksLikeZip(head);
+}
+
 /** "PK\x03\x04" (a local file header) or "PK\x05\x06" (an empty archive's end record). */
 export function looksLikeZip(head: Uint8Array): boolean {
   return head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6));

@@ -11,7 +11,6 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { isTaskStarted, type TimedTask } from './task-start.js';
 
-export type { TimedTask };
 
 /** The task ran longer than the limit; its worker was terminated. */
 export class WorkerTimeoutError extends Error {}
