@@ -15,6 +15,11 @@ async function main(): Promise<void> {
     throw err;
   }
   const app = await createApp(config);
+  // graphql-upload-ts (fs-capacitor) spools each upload to os.tmpdir() and takes no folder option;
+  // os.tmpdir() reads TMPDIR on every call. Spooled into DATA_DIR, an upload is adopted as a blob by
+  // a hard link (never copied across file systems, e.g. from a tmpfs /tmp), and what a crash leaves
+  // of uploads in flight (patient data) is removed by the next startup instead of staying in /tmp.
+  process.env.TMPDIR = app.uploadSpoolDir;
   app.server.listen(config.port, config.host, () => {
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -58,6 +58,8 @@ export interface App {
   readonly startupRepair: RepairReport;
   /** The JSON logger (main.ts logs start and stop through it). */
   readonly logger: Logger;
+  /** DATA_DIR/spool: where main.ts has graphql-upload-ts spool uploads (emptied by the startup check). */
+  readonly uploadSpoolDir: string;
   /** Prometheus metrics served at GET /metrics. */
   readonly metrics: Metrics;
   /** Signs and verifies the companion URLs (tests sign hand-built URLs with it). */
@@ -475,6 +477,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     renderStats: () => ({ pool: pool.stats(), cache: cache.stats() }),
     startupRepair,
     logger,
+    uploadSpoolDir: blobs.uploadSpoolDir,
     metrics,
     urlSigner,
   };

@@ -19,6 +19,12 @@ export class LocalBlobStore implements BlobStore {
   private readonly blobDir: string;
   private readonly tmpDir: string;
   /**
+   * Where the multipart parser spools uploads (main.ts points graphql-upload-ts's os.tmpdir() here):
+   * on the blobs' file system, so an upload is always adopted by a hard link, never copied; owner
+   * only (uploads are patient data); emptied at startup like tmp/ (a crash leaves its spools).
+   */
+  readonly uploadSpoolDir: string;
+  /**
    * Blobs committed by an upload whose row may not be inserted yet (commit → discard): a delete
    * must not remove them, or the upload's row would name a missing blob.
    */
@@ -31,13 +37,19 @@ export class LocalBlobStore implements BlobStore {
     this.tmpDir = join(dataDir, 'tmp');
     mkdirSync(this.blobDir, { recursive: true });
     mkdirSync(this.tmpDir, { recursive: true });
+    this.uploadSpoolDir = join(dataDir, 'spool');
+    mkdirSync(this.uploadSpoolDir, { recursive: true, mode: 0o700 });
   }
 
-  /** Deletes temp files left by a crash (none can be in use before the server listens). */
+  /** Deletes temp files and upload spools left by a crash (none can be in use before the server listens). */
   async sweepTemp(): Promise<number> {
-    const names = await readdir(this.tmpDir);
-    await Promise.all(names.map((n) => rm(join(this.tmpDir, n), { recursive: true, force: true })));
-    return names.length;
+    let removed = 0;
+    for (const dir of [this.tmpDir, this.uploadSpoolDir]) {
+      const names = await readdir(dir);
+      await Promise.all(names.map((n) => rm(join(dir, n), { recursive: true, force: true })));
+      removed += names.length;
+    }
+    return removed;
   }
 
   blobPath(sha256: string): string {

@@ -18,10 +18,13 @@ import { syntheticImage } from '../helpers/fixtures.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'dicomql-crash-'));
+/** The servers' TMPDIR: uploads must not be spooled here (main.ts spools them into DATA_DIR/spool). */
+const osTmp = mkdtempSync(join(tmpdir(), 'dicomql-crash-tmp-'));
 const children: ChildProcess[] = [];
 afterAll(() => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(osTmp, { recursive: true, force: true });
 });
 
 const CYCLES = 3;
@@ -40,7 +43,7 @@ interface Server {
 async function startServer(): Promise<Server> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
-    env: { ...process.env, DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', RENDER_WORKERS: '1', RATE_LIMIT_PER_MINUTE: '0' },
+    env: { ...process.env, DATA_DIR: dataDir, TMPDIR: osTmp, HOST: '127.0.0.1', PORT: '0', RENDER_WORKERS: '1', RATE_LIMIT_PER_MINUTE: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -165,6 +168,9 @@ describe('crash safety', () => {
 
     // The data directory as the startup check left it: nothing in tmp, blobs and rows match one to one.
     expect(readdirSync(join(dataDir, 'tmp'))).toEqual([]);
+    // Uploads cut off by the kills were spooled into DATA_DIR/spool (emptied by each startup), none in TMPDIR.
+    expect(readdirSync(join(dataDir, 'spool'))).toEqual([]);
+    expect(readdirSync(osTmp).filter((n) => n.startsWith('capacitor-'))).toEqual([]);
     const blobs = new Set<string>();
     for (const a of readdirSync(join(dataDir, 'blobs'))) {
       for (const b of readdirSync(join(dataDir, 'blobs', a))) {

@@ -49,12 +49,17 @@ describe('LocalBlobStore', () => {
     expect(await store.exists(b.sha256)).toBe(true);
   });
 
-  it('sweeps temp files left by a crash', async () => {
-    new LocalBlobStore(dir);
+  it('sweeps temp files and upload spools left by a crash; the spool folder stays, owner only', async () => {
+    const first = new LocalBlobStore(dir);
+    expect(first.uploadSpoolDir).toBe(join(dir, 'spool'));
     writeFileSync(join(dir, 'tmp', 'x.part'), 'partial');
+    writeFileSync(join(first.uploadSpoolDir, 'capacitor-0123.tmp'), 'partial upload');
+    writeFileSync(join(first.uploadSpoolDir, 'capacitor-4567.tmp'), 'another');
     const store = new LocalBlobStore(dir);
-    expect(await store.sweepTemp()).toBe(1);
+    expect(await store.sweepTemp()).toBe(3);
     expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
+    expect(readdirSync(store.uploadSpoolDir)).toEqual([]);
+    expect(statSync(store.uploadSpoolDir).mode & 0o777).toBe(0o700);
   });
 
   describe('adopting the multipart spool file (one write of the body)', () => {
