@@ -39,7 +39,7 @@ import { handleDownload, isDownloadPath } from './download-route.js';
 import { handlePng, isPngPath, renderingKeyPrefix } from './png-route.js';
 import { handleZip, isZipPath } from './zip-route.js';
 import { createGraphqlHandler, type Services } from './yoga.js';
-import { GraphqlAnswerCache, isCacheableRequest } from './graphql-answer-cache.js';
+import { GraphqlAnswerCache, isCacheableRequest, type YogaNodeHandler } from './graphql-answer-cache.js';
 import { CorsPolicy } from './cors.js';
 import { RateLimiter } from './rate-limit.js';
 import { createLogger, type Logger, serializeError } from '../observability/logger.js';
@@ -67,8 +67,11 @@ export interface App {
 }
 
 export interface AppOptions {
-  /** Where unexpected errors go (default: the logger, without patient data unless LOG_PATIENT_DATA). */
-  readonly logError?: (err: unknown) => void;
+  /**
+   * Where unexpected errors go (default: the logger, without patient data unless LOG_PATIENT_DATA),
+   * with the request's id when one is known (else the current GraphQL request's, if any).
+   */
+  readonly logError?: (err: unknown, reqId?: string) => void;
   /** Where JSON log lines go (default: stdout). */
   readonly logDestination?: DestinationStream;
   /** Who a verified signed URL acts as (default: the users and api_tokens tables, src/auth/signed-url-principal.ts). */
@@ -88,7 +91,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const logger = createLogger({ level: config.logLevel, ...(options.logDestination ? { destination: options.logDestination } : {}) });
   const logError =
     options.logError ??
-    ((err: unknown) => logger.error({ reqId: currentRequestContext()?.id, err: serializeError(err, config.logPatientData) }, 'unexpected error'));
+    ((err: unknown, reqId?: string) => logger.error({ reqId: reqId ?? currentRequestContext()?.id, err: serializeError(err, config.logPatientData) }, 'unexpected error'));
   // WAL checkpoints in a worker thread: their fsyncs stay off the event loop (wal-checkpointer.ts).
   const database = openDatabase(config.dataDir, {
     backgroundCheckpoints: { onError: logError },
@@ -181,12 +184,24 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
     },
   );
+  /**
+   * Yoga runs inside the request's async context: an unexpected error in a resolver, reported far
+   * from any request object, is still logged with its request's id. Only yoga: an AsyncLocalStorage
+   * context makes every asynchronous resource of a request (ticks, writes, timers) pay for its
+   * propagation, and the companion routes and the answer cache's hits have their request at hand.
+   */
+  const yogaInContext: YogaNodeHandler = {
+    handleNodeRequestAndResponse: (req, res, context) => {
+      const request = requestContextOf(req);
+      return request ? runInRequestContext(request, () => yoga.handleNodeRequestAndResponse(req, res, context)) : yoga.handleNodeRequestAndResponse(req, res, context);
+    },
+  };
   const answerCache =
     config.graphqlAnswerCacheBytes > 0
       ? new GraphqlAnswerCache({
           maxBytes: config.graphqlAnswerCacheBytes,
           now: () => urlSigner.currentTime(),
-          yoga,
+          yoga: yogaInContext,
           versions: files.versions,
           auditLog,
           metrics,
@@ -286,7 +301,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     if (url.pathname !== '/graphql') return sendJsonError(res, 404, 'NOT_FOUND', 'Not found');
     const request = requestContextOf(req);
     if (answerCache && request && isCacheableRequest(req)) return answerCache.handle(req, res, request);
-    await yoga.requestListener(req, res);
+    await (request ? runInRequestContext(request, () => yoga.requestListener(req, res)) : yoga.requestListener(req, res));
   }
 
   /** Routes answered outside GraphQL for links (images, downloads, bulk data, ZIPs): their URLs are signed. */
@@ -432,10 +447,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       if (answered === true) return;
       routed = answered === false ? handle(req, res, url) : answered.then((done) => (done ? undefined : handle(req, res, url)));
     } catch (err) {
-      sendError(res, err, logError);
+      sendError(res, err, (e) => logError(e, request.id));
       return;
     }
-    routed?.catch((err: unknown) => sendError(res, err, logError));
+    routed?.catch((err: unknown) => sendError(res, err, (e) => logError(e, request.id)));
   }
 
   const server = createServer((req, res) => {
@@ -451,7 +466,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     request.route = routeOf(request.path);
     res.setHeader('x-request-id', request.id);
     res.on('close', logRequest); // emitted once per response; one shared listener, no closure per request
-    runInRequestContext(request, serve, req, res, request, url);
+    serve(req, res, request, url);
   });
   // Idle keep-alive sockets outlive the clients' own idle timeouts (undici: 4 s), so the client,
   // not the server, closes them: a request is never sent on a socket the server is closing.

@@ -153,6 +153,48 @@ describe('a failed write-ahead log fsync', () => {
   });
 });
 
+describe('unexpected errors', () => {
+  it('are logged with the id of the request they happened in: in a resolver and in a companion route', async () => {
+    const lines: string[] = [];
+    let failSync = false;
+    let failPrincipal = false;
+    const server = await startTestServer({ LOG_LEVEL: 'warn' }, undefined, {
+      logError: undefined, // the app's own: the JSON logger
+      logDestination: { write: (line: string) => void lines.push(line) },
+      walSyncFile: async () => {
+        if (failSync) throw new Error('EIO: i/o error, fdatasync');
+      },
+      principalForSignedUrl: (userId) => {
+        if (failPrincipal) throw new Error('user lookup failed');
+        return { userId, userName: 'local', tokenId: null, isAdmin: true };
+      },
+    });
+    try {
+      const up = await server.upload({ name: 'a.dcm', bytes: syntheticImage({ sopInstanceUid: '1.2.3.78' }) });
+      const id = up.body.data.uploadDicom.file.id as string;
+      const read = await server.gql('query ($id: ID!) { dicomFile(id: $id) { pngUrl } }', { id });
+      const pngUrl = read.body.data.dicomFile.pngUrl as string;
+
+      failSync = true; // the upload's resolver fails waiting for its commit
+      const failed = await server.upload({ name: 'b.dcm', bytes: syntheticImage({ sopInstanceUid: '1.2.3.79' }) }, undefined, {
+        'apollo-require-preflight': 'true',
+        'x-request-id': 'resolver-failure-1',
+      });
+      expect(failed.body.errors?.[0]?.message).toBe('Unexpected error.');
+      failPrincipal = true; // the image route fails before it answers
+      const png = await fetch(signUrl(server, pngUrl), { headers: { 'x-request-id': 'route-failure-2' } });
+      expect(png.status).toBe(500);
+
+      // (Messages are left out of logs without LOG_PATIENT_DATA; the stacks tell which failure is which.)
+      const errors = lines.map((l) => JSON.parse(l) as { msg?: string; reqId?: string; err?: { stack?: string } }).filter((r) => r.msg === 'unexpected error');
+      expect(errors.find((r) => r.reqId === 'resolver-failure-1')?.err?.stack).toContain('walSyncFile');
+      expect(errors.find((r) => r.reqId === 'route-failure-2')?.err?.stack).toContain('principalForSignedUrl');
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('GraphQL limits', () => {
   let server: TestServer;
   beforeAll(async () => {
