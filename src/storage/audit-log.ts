@@ -80,6 +80,11 @@ export const MAX_RETAINED = 25_000;
 export const INSERT_EVENT =
   'INSERT INTO audit_events (at, user_ref, user_name, token_id, action, file_id, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)';
 
+/** Events per multi-row INSERT of a flush (the rest one by one): a statement run per 32 events, not per event. */
+export const EVENTS_PER_INSERT = 32;
+const INSERT_EVENTS = `${INSERT_EVENT}${', (?, ?, ?, ?, ?, ?, ?)'.repeat(EVENTS_PER_INSERT - 1)}`;
+const PARAMS_PER_EVENT = 7;
+
 /** Newest first: (at, id) descending; id makes every position unique. */
 export const AUDIT_ORDERING: Ordering = {
   name: 'AuditEvent.at',
@@ -139,6 +144,9 @@ export class AuditLog {
   /** Unix ms. */
   private readonly now: () => number;
   private insertStatement: ReturnType<Db['$client']['prepare']> | undefined;
+  private insertManyStatement: ReturnType<Db['$client']['prepare']> | undefined;
+  /** The parameters of one multi-row INSERT, refilled for each (no array per run). */
+  private readonly manyParams: unknown[] = new Array(EVENTS_PER_INSERT * PARAMS_PER_EVENT);
 
   constructor(
     private readonly db: Db,
@@ -199,11 +207,23 @@ export class AuditLog {
     const batch = this.pending;
     this.pending = [];
     try {
-      // A prepared one-row INSERT per event: building a multi-row INSERT with the query builder
-      // (and preparing it anew for each batch size) cost more than the events' requests.
+      // Prepared statements on the driver: EVENTS_PER_INSERT events per run while that many are
+      // left, then one per run (the query builder, and a statement prepared for each batch size,
+      // cost more than the events' requests).
       const insert = (this.insertStatement ??= this.db.$client.prepare(INSERT_EVENT));
+      const insertMany = (this.insertManyStatement ??= this.db.$client.prepare(INSERT_EVENTS));
+      const params = this.manyParams;
       this.db.$client.transaction(() => {
-        for (const e of batch) insert.run(e);
+        let i = 0;
+        for (; i + EVENTS_PER_INSERT <= batch.length; i += EVENTS_PER_INSERT) {
+          let p = 0;
+          for (let j = i; j < i + EVENTS_PER_INSERT; j++) {
+            const e = batch[j]!;
+            for (let k = 0; k < PARAMS_PER_EVENT; k++) params[p++] = e[k];
+          }
+          insertMany.run(params);
+        }
+        for (; i < batch.length; i++) insert.run(batch[i]);
       })();
       walSyncFor(this.db.$client).request(); // on disk soon; nobody waits for it (db.ts: durability)
     } catch (err) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidCursorError } from '../../src/errors.js';
-import { type AuditAction, AuditLog, MAX_PENDING } from '../../src/storage/audit-log.js';
+import { type AuditAction, AuditLog, EVENTS_PER_INSERT, MAX_PENDING } from '../../src/storage/audit-log.js';
 import { encodeCursor, FILE_ORDERINGS } from '../../src/storage/catalog-query.js';
 import { type OpenDatabase, openDatabase } from '../../src/storage/db.js';
 import { recordStatements } from '../helpers/sql-recorder.js';
@@ -28,7 +28,7 @@ const rows = () => database.db.$client.prepare('SELECT * FROM audit_events ORDER
 const local = { userId: 1, userName: 'local', tokenId: null };
 
 describe('AuditLog writes', () => {
-  it('writes 5,000 events in a few transactions with one prepared INSERT, not one commit each', () => {
+  it('writes 5,000 events in a few transactions with two prepared INSERTs (32 rows, 1 row), not one commit each', () => {
     const log = new AuditLog(database.db, { logError, flushIntervalMs: 60_000 });
     const transactions = vi.spyOn(database.db.$client, 'transaction');
     const inserts: string[] = [];
@@ -48,12 +48,15 @@ describe('AuditLog writes', () => {
     // MAX_PENDING (2000) pending trigger a write: two batches of 2000, then the rest on flush().
     expect(MAX_PENDING).toBe(2000);
     expect(transactionCount).toBe(3);
-    // One statement, prepared once and run per event inside the batch's transaction.
-    expect(inserts.length).toBe(5000);
-    expect(new Set(inserts).size).toBe(1);
+    // Two statements, each prepared once: EVENTS_PER_INSERT (32) events per run, the rest of a
+    // batch one per run: 2000 = 62 × 32 + 16, 1000 = 31 × 32 + 8.
+    expect(EVENTS_PER_INSERT).toBe(32);
+    expect(inserts.length).toBe(2 * (62 + 16) + 31 + 8);
+    expect(new Set(inserts).size).toBe(2);
     const written = rows();
     expect(written).toHaveLength(5000);
-    expect(new Set(written.map((r) => r.file_id)).size).toBe(5000);
+    // Every event's seven values in its own row, in the order recorded.
+    expect(written.map((r) => `${r.file_id} ${r.request_id} ${r.action} ${r.user_ref}`)).toEqual(Array.from({ length: 5000 }, (_, i) => `f${i} r${i} READ 1`));
     expect(written[4999]).toMatchObject({ user_ref: 1, user_name: 'local', token_id: null, action: 'READ', file_id: 'f4999', request_id: 'r4999' });
     expect(log.pendingCount).toBe(0);
     log.close();
