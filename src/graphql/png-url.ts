@@ -112,7 +112,10 @@ function number(params: URLSearchParams, name: string, pattern: RegExp, what: st
 }
 
 /** Reads the route's query parameters (not yet checked against the file: see checkPngArguments). */
-export function parsePngQuery(params: URLSearchParams): Omit<PngArguments, 'frame'> & { readonly version?: ContentVersion } {
+/** An image URL's query, parsed (frame comes from the path). */
+export type PngQuery = Omit<PngArguments, 'frame'> & { readonly version?: ContentVersion };
+
+export function parsePngQuery(params: URLSearchParams): PngQuery {
   const decimal = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
   const center = number(params, 'center', decimal, 'a number');
   const width = number(params, 'width', decimal, 'a number > 0');

@@ -42,6 +42,7 @@ import { createGraphqlHandler, type Services } from './yoga.js';
 import { GraphqlAnswerCache, isCacheableRequest, type YogaNodeHandler } from './graphql-answer-cache.js';
 import { CorsPolicy } from './cors.js';
 import { RateLimiter } from './rate-limit.js';
+import { type RequestTarget, RequestTargets } from './request-targets.js';
 import { createLogger, type Logger, serializeError } from '../observability/logger.js';
 import { meterRenders, meterUploads } from '../observability/metered.js';
 import { Metrics } from '../observability/metrics.js';
@@ -234,8 +235,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
    * again here, which throws). Synchronous until a route needs to wait (a 304 makes no promise);
    * throws or rejects with what the route threw.
    */
-  function handle(req: IncomingMessage, res: ServerResponse, parsed: URL | undefined): void | Promise<void> {
-    const url = parsed ?? new URL(req.url ?? '/', 'http://localhost');
+  function handle(req: IncomingMessage, res: ServerResponse, target: RequestTarget | undefined): void | Promise<void> {
+    const url = target?.url ?? new URL(req.url ?? '/', 'http://localhost');
     if (/text\/event-stream/i.test(req.headers.accept ?? '')) {
       eventStreams.add(res);
       res.once('close', () => eventStreams.delete(res));
@@ -249,7 +250,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       return files.forOwner(principal.userId);
     };
     if (isPngPath(url.pathname) && (method === 'GET' || method === 'HEAD')) {
-      return handlePng(req, res, url, {
+      return handlePng(req, res, target ?? { url, route: 'png', png: undefined }, {
         files: owned(),
         blobs,
         pool,
@@ -319,6 +320,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     if (isZipPath(pathname)) return 'zip';
     return 'other';
   }
+
+  const targets = new RequestTargets(routeOf);
 
   /** The log line and metrics of a request, when its response closes ('close' listener: `this` is the response). */
   function logRequest(this: ServerResponse): void {
@@ -440,12 +443,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   }
 
   /** One request, inside its request context: front(), then the routes; errors (thrown or rejected) become answers. */
-  function serve(req: IncomingMessage, res: ServerResponse, request: RequestContext, url: URL | undefined): void {
+  function serve(req: IncomingMessage, res: ServerResponse, request: RequestContext, target: RequestTarget | undefined): void {
     let routed: void | Promise<void>;
     try {
-      const answered = front(req, res, request, url);
+      const answered = front(req, res, request, target?.url);
       if (answered === true) return;
-      routed = answered === false ? handle(req, res, url) : answered.then((done) => (done ? undefined : handle(req, res, url)));
+      routed = answered === false ? handle(req, res, target) : answered.then((done) => (done ? undefined : handle(req, res, target)));
     } catch (err) {
       sendError(res, err, (e) => logError(e, request.id));
       return;
@@ -455,18 +458,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const server = createServer((req, res) => {
     const request = startRequestContext(req);
-    // Parsed once for every stage (front's signature check, the routes); the routes may read its searchParams.
-    let url: URL | undefined;
-    try {
-      url = new URL(req.url ?? '/', 'http://localhost');
-      request.path = url.pathname;
-    } catch {
-      // A malformed request target: logged as route "other"; handle() answers it.
+    // Parsed once for every stage (front's signature check, the routes), and once per distinct
+    // target string (request-targets.ts); undefined when malformed: logged as route "other",
+    // handle() answers it.
+    const target = targets.get(req.url ?? '/');
+    if (target !== undefined) {
+      request.path = target.url.pathname;
+      request.route = target.route;
     }
-    request.route = routeOf(request.path);
     res.setHeader('x-request-id', request.id);
     res.on('close', logRequest); // emitted once per response; one shared listener, no closure per request
-    serve(req, res, request, url);
+    serve(req, res, request, target);
   });
   // Idle keep-alive sockets outlive the clients' own idle timeouts (undici: 4 s), so the client,
   // not the server, closes them: a request is never sent on a socket the server is closing.

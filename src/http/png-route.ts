@@ -8,13 +8,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RENDERER_REVISION } from '../dicom/render.js';
 import { ImageTooLargeError, NoPixelDataError, NotFoundError } from '../errors.js';
-import { checkPngArguments, type PngOptions, PNG_PATH_PATTERN, parsePngQuery } from '../graphql/png-url.js';
+import { checkPngArguments, type PngOptions, PNG_PATH_PATTERN, parsePngQuery, type PngQuery } from '../graphql/png-url.js';
 import type { PngCache } from '../render/png-cache.js';
 import type { RenderPool } from '../render/render-pool.js';
 import type { RenderJob } from '../render/render-task.js';
 import type { RequestAudit } from '../storage/audit-log.js';
 import type { OwnerFileRepository } from '../storage/dicom-files.js';
 import type { LocalBlobStore } from '../storage/local-blob-store.js';
+import type { RequestTarget } from './request-targets.js';
 
 export interface PngRouteDeps {
   /** Largest Rows × Columns × Frames rendered. */
@@ -60,20 +61,33 @@ export function renderingKeyPrefix(sha256: string): string {
   return sha256.slice(0, 32);
 }
 
-/**
- * Handles one image request; throws (or rejects with) AppErrors for the caller to map to statuses.
- * Synchronous up to the 304 (no promise for a revalidation); a promise while a rendering is awaited.
- */
-export function handlePng(req: IncomingMessage, res: ServerResponse, url: URL, deps: PngRouteDeps): void | Promise<void> {
+/** What an image request's target says (path and query), before any file is looked at. */
+export interface ParsedPngRequest {
+  readonly id: string;
+  readonly frame: number;
+  readonly query: PngQuery;
+}
+
+/** Reads an image request's target; NotFoundError / InvalidArgumentError when it is not one. */
+export function parsePngRequest(url: URL): ParsedPngRequest {
   const match = PNG_PATH_PATTERN.exec(url.pathname);
   if (!match) throw new NotFoundError();
   const [, id, frameText] = match as unknown as [string, string, string];
-  const query = parsePngQuery(url.searchParams);
+  return { id, frame: Number(frameText), query: parsePngQuery(url.searchParams) };
+}
+
+/**
+ * Handles one image request; throws (or rejects with) AppErrors for the caller to map to statuses.
+ * Synchronous up to the 304 (no promise for a revalidation); a promise while a rendering is awaited.
+ * The target's reading is kept on it (request-targets.ts): a repeated URL is not parsed again.
+ */
+export function handlePng(req: IncomingMessage, res: ServerResponse, target: RequestTarget, deps: PngRouteDeps): void | Promise<void> {
+  const { id, frame, query } = (target.png ??= parsePngRequest(target.url));
 
   const file = deps.files.findFacts(id);
   if (!file) throw new NotFoundError(`No DICOM file with id ${id}`);
   if (!file.hasPixelData) throw new NoPixelDataError();
-  const options = checkPngArguments({ ...query, frame: Number(frameText) }, file);
+  const options = checkPngArguments({ ...query, frame }, file);
   if (query.version !== undefined && !file.sha256.startsWith(query.version.shaPrefix)) {
     throw new NotFoundError(`File ${id} has no content version ${query.version.shaPrefix} (its pngUrl gives the current one)`);
   }
