@@ -46,7 +46,7 @@ import { type RequestTarget, RequestTargets } from './request-targets.js';
 import { createLogger, type Logger, serializeError } from '../observability/logger.js';
 import { meterRenders, meterUploads } from '../observability/metered.js';
 import { Metrics } from '../observability/metrics.js';
-import { currentRequestContext, type RequestContext, requestContextOf, runInRequestContext, startRequestContext } from '../observability/request-context.js';
+import { currentRequestContext, type RequestContext, requestContextOf, runWhileInContext, startRequestContext } from '../observability/request-context.js';
 import type { DestinationStream } from 'pino';
 
 export interface App {
@@ -194,7 +194,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const yogaInContext: YogaNodeHandler = {
     handleNodeRequestAndResponse: (req, res, context) => {
       const request = requestContextOf(req);
-      return request ? runInRequestContext(request, () => yoga.handleNodeRequestAndResponse(req, res, context)) : yoga.handleNodeRequestAndResponse(req, res, context);
+      return request ? runWhileInContext(request, async () => yoga.handleNodeRequestAndResponse(req, res, context)) : yoga.handleNodeRequestAndResponse(req, res, context);
     },
   };
   const answerCache =
@@ -302,7 +302,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     if (url.pathname !== '/graphql') return sendJsonError(res, 404, 'NOT_FOUND', 'Not found');
     const request = requestContextOf(req);
     if (answerCache && request && isCacheableRequest(req)) return answerCache.handle(req, res, request);
-    await (request ? runInRequestContext(request, () => yoga.requestListener(req, res)) : yoga.requestListener(req, res));
+    await (request ? runWhileInContext(request, async () => yoga.requestListener(req, res)) : yoga.requestListener(req, res));
   }
 
   /** Routes answered outside GraphQL for links (images, downloads, bulk data, ZIPs): their URLs are signed. */
@@ -487,7 +487,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         .then(() => Promise.all([pool.close(), parsePool.close()]))
         .then(() => {
           auditLog.close(); // the last events, before the database closes
-          database.close();
+          return database.closeGracefully();
         });
       return closing;
     },

@@ -65,9 +65,28 @@ export function requestContextOf(req: IncomingMessage | undefined): RequestConte
 
 const current = new AsyncLocalStorage<RequestContext>();
 
-/** Runs `fn(...args)` with `context` as the current request (for error logs far from the handler). */
-export function runInRequestContext<A extends unknown[], T>(context: RequestContext, fn: (...args: A) => T, ...args: A): T {
-  return current.run(context, fn, ...args);
+/** Asynchronous work running in a request context (runWhileInContext) and not finished yet. */
+let inContext = 0;
+
+/**
+ * Runs `fn` with `context` as the current request (for error logs far from the handler: GraphQL
+ * resolvers). Once no such work is left, the async-context hooks are switched off again. Node 20 keeps them on for the whole process after the first run(), and
+ * then every asynchronous resource of every request (ticks, socket writes, timers) pays for
+ * propagating a context, also requests that never read one (images, 304s, cached answers).
+ */
+export async function runWhileInContext<T>(context: RequestContext, fn: () => Promise<T>): Promise<T> {
+  inContext += 1;
+  try {
+    return await current.run(context, fn);
+  } finally {
+    inContext -= 1;
+    if (inContext === 0) current.disable(); // run() switches it on again
+  }
+}
+
+/** Whether the async-context hooks are on (tests). */
+export function requestContextsActive(): boolean {
+  return inContext > 0;
 }
 
 export function currentRequestContext(): RequestContext | undefined {

@@ -19,7 +19,10 @@ export interface OpenDatabase {
   readonly walSync: WalSync;
   /** With `backgroundCheckpoints`: the worker that checkpoints the WAL (wal-checkpointer.ts). */
   readonly checkpointer?: WalCheckpointer;
+  /** Closes the connection (the checkpoint worker is told to close its own, without waiting: CLI, tests). */
   close(): void;
+  /** The server's close: waits for the checkpoint worker to exit, then closes the connection. */
+  closeGracefully(): Promise<void>;
 }
 
 /** Same relative path from src/storage and from dist/storage. */
@@ -85,7 +88,11 @@ export function openDatabase(dataDir: string, options: OpenDatabaseOptions = {})
     walSync,
     ...(checkpointer ? { checkpointer } : {}),
     close: () => {
-      checkpointer?.close();
+      void checkpointer?.close();
+      sqlite.close();
+    },
+    closeGracefully: async () => {
+      await checkpointer?.close();
       sqlite.close();
     },
   };

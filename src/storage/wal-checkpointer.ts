@@ -91,8 +91,20 @@ export class WalCheckpointer {
     return this.checkpoints;
   }
 
-  /** Stops the timer and closes the worker's connection (before the main connection closes). */
-  close(): void {
-    this.worker.postMessage('close');
+  /**
+   * Stops the timer and closes the worker's connection; resolves once the worker has exited (so
+   * that nothing touches the database files after the main connection closes). A worker that does
+   * not exit within `graceMs` is terminated.
+   */
+  close(graceMs = 5000): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const kill = setTimeout(() => void this.worker.terminate(), graceMs);
+      kill.unref();
+      this.worker.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      this.worker.postMessage('close');
+    });
   }
 }

@@ -2,7 +2,8 @@
  * Observability and limits over real HTTP: JSON request logs without patient data, Prometheus
  * metrics, readiness, GraphQL Armor limits, the per-client rate limit and CORS.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { requestContextsActive } from '../../src/observability/request-context.js';
 import { syntheticImage } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { signUrl } from '../helpers/signed-url.js';
@@ -185,6 +186,8 @@ describe('unexpected errors', () => {
       const png = await fetch(signUrl(server, pngUrl), { headers: { 'x-request-id': 'route-failure-2' } });
       expect(png.status).toBe(500);
 
+      // No GraphQL request in flight: the async-context hooks are off again (images and 304s do not pay for them).
+      await vi.waitFor(() => expect(requestContextsActive()).toBe(false));
       // (Messages are left out of logs without LOG_PATIENT_DATA; the stacks tell which failure is which.)
       const errors = lines.map((l) => JSON.parse(l) as { msg?: string; reqId?: string; err?: { stack?: string } }).filter((r) => r.msg === 'unexpected error');
       expect(errors.find((r) => r.reqId === 'resolver-failure-1')?.err?.stack).toContain('walSyncFile');

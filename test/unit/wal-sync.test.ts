@@ -286,4 +286,20 @@ describe('background checkpoints (wal-checkpointer.ts)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('closeGracefully() resolves only once the worker has exited (nothing touches the files afterwards)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dicomql-checkpoint-'));
+    const database = openDatabase(dir, { backgroundCheckpoints: { intervalMs: 600_000, onError: () => {} } });
+    try {
+      const worker = (database.checkpointer as unknown as { worker: import('node:worker_threads').Worker }).worker;
+      let exited = false;
+      worker.once('exit', () => (exited = true));
+      database.db.$client.exec('CREATE TABLE t (x)');
+      await database.closeGracefully();
+      expect(exited).toBe(true);
+      expect(() => database.db.$client.prepare('SELECT 1')).toThrow(/not open/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
