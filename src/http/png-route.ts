@@ -15,6 +15,7 @@ import type { RenderJob } from '../render/render-task.js';
 import type { RequestAudit } from '../storage/audit-log.js';
 import type { OwnerFileRepository } from '../storage/dicom-files.js';
 import type { LocalBlobStore } from '../storage/local-blob-store.js';
+import type { FileFacts } from '../storage/file-facts-cache.js';
 import type { RequestTarget } from './request-targets.js';
 
 export interface PngRouteDeps {
@@ -66,6 +67,17 @@ export interface ParsedPngRequest {
   readonly id: string;
   readonly frame: number;
   readonly query: PngQuery;
+  /** What the last request with this target derived from its file's facts (kept while they are the same object). */
+  checked?: CheckedPngRequest;
+}
+
+/** An image request checked against its file: the canonical options, the ETag, whether immutable. */
+interface CheckedPngRequest {
+  readonly facts: FileFacts;
+  readonly options: PngOptions;
+  readonly key: string;
+  readonly etag: string;
+  readonly immutable: boolean;
 }
 
 /** Reads an image request's target; NotFoundError / InvalidArgumentError when it is not one. */
@@ -82,10 +94,25 @@ export function parsePngRequest(url: URL): ParsedPngRequest {
  * The target's reading is kept on it (request-targets.ts): a repeated URL is not parsed again.
  */
 export function handlePng(req: IncomingMessage, res: ServerResponse, target: RequestTarget, deps: PngRouteDeps): void | Promise<void> {
-  const { id, frame, query } = (target.png ??= parsePngRequest(target.url));
+  const parsed = (target.png ??= parsePngRequest(target.url));
+  const file = deps.files.findFacts(parsed.id);
+  if (!file) throw new NotFoundError(`No DICOM file with id ${parsed.id}`);
+  // The same facts (the cache's object: same file, same bytes) give the same checks and ETag.
+  if (parsed.checked?.facts !== file) parsed.checked = checkPngRequest(parsed, file, deps.maxRenderPixels);
+  const { options, key, etag, immutable } = parsed.checked;
+  const cacheControl = pngCacheControl(immutable, deps.urlExpiresAt);
+  if (ifNoneMatch(req.headers['if-none-match'], etag)) {
+    if (req.method !== 'HEAD') deps.audit.record('RENDER', file.id);
+    res.writeHead(304, ['etag', etag, 'cache-control', cacheControl]);
+    res.end();
+    return;
+  }
+  const job = { path: deps.blobs.blobPath(file.sha256), sha256: file.sha256, headerEnd: file.headerEnd, ...options };
+  return sendRendering(req, res, key, job, { etag, 'cache-control': cacheControl }, file.id, deps);
+}
 
-  const file = deps.files.findFacts(id);
-  if (!file) throw new NotFoundError(`No DICOM file with id ${id}`);
+/** Checks an image request against its file's facts (AppErrors for the caller); its options and ETag. */
+function checkPngRequest({ id, frame, query }: ParsedPngRequest, file: FileFacts, maxRenderPixels: number): CheckedPngRequest {
   if (!file.hasPixelData) throw new NoPixelDataError();
   const options = checkPngArguments({ ...query, frame }, file);
   if (query.version !== undefined && !file.sha256.startsWith(query.version.shaPrefix)) {
@@ -99,19 +126,9 @@ export function handlePng(req: IncomingMessage, res: ServerResponse, target: Req
   // Native pixel data with less than 1 bit per claimed pixel is inconsistent, not large: the
   // renderer rejects it (422 INCONSISTENT_IMAGE, saying why) before allocating anything.
   const inconsistent = !file.pixelDataEncapsulated && (file.pixelDataLength ?? 0) * 8 < pixels;
-  if (pixels > deps.maxRenderPixels && !inconsistent) throw new ImageTooLargeError(pixels, deps.maxRenderPixels);
-
+  if (pixels > maxRenderPixels && !inconsistent) throw new ImageTooLargeError(pixels, maxRenderPixels);
   const key = renderingTag(file.sha256, options);
-  const etag = `"${key}"`;
-  const cacheControl = pngCacheControl(immutable, deps.urlExpiresAt);
-  if (ifNoneMatch(req.headers['if-none-match'], etag)) {
-    if (req.method !== 'HEAD') deps.audit.record('RENDER', file.id);
-    res.writeHead(304, ['etag', etag, 'cache-control', cacheControl]);
-    res.end();
-    return;
-  }
-  const job = { path: deps.blobs.blobPath(file.sha256), sha256: file.sha256, headerEnd: file.headerEnd, ...options };
-  return sendRendering(req, res, key, job, { etag, 'cache-control': cacheControl }, file.id, deps);
+  return { facts: file, options, key, etag: `"${key}"`, immutable };
 }
 
 /** Renders (or takes from the cache) and sends the image. */
