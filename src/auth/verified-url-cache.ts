@@ -16,6 +16,7 @@
  * Bounded: at most `maxEntries` targets (least recently used go first), and targets longer than
  * MAX_TARGET_LENGTH are never kept.
  */
+import { LRUCache } from 'lru-cache';
 import type { UrlSigner, VerifiedUrl } from './url-signer.js';
 
 type Verified = Extract<VerifiedUrl, { ok: true }>;
@@ -27,8 +28,8 @@ export const MAX_TARGET_LENGTH = 2048;
 const EXPIRED: VerifiedUrl = Object.freeze({ ok: false, code: 'URL_EXPIRED' });
 
 export class VerifiedUrlCache {
-  /** Map keeps insertion order: re-inserting on a hit moves an entry last (LRU). */
-  private readonly entries = new Map<string, Verified>();
+  /** lru-cache: a hit does not touch its Map (file-facts-cache.ts says why that matters). */
+  private readonly entries: LRUCache<string, Verified> | undefined;
   private hmacChecks = 0;
 
   constructor(
@@ -36,6 +37,7 @@ export class VerifiedUrlCache {
     readonly maxEntries: number = DEFAULT_VERIFIED_URL_ENTRIES,
   ) {
     if (!Number.isInteger(maxEntries) || maxEntries < 0) throw new RangeError(`maxEntries must be an integer ≥ 0, got ${maxEntries}`);
+    this.entries = maxEntries > 0 ? new LRUCache({ max: maxEntries }) : undefined;
   }
 
   /**
@@ -44,24 +46,20 @@ export class VerifiedUrlCache {
    * signer.verify(url.pathname, url.searchParams) at the signer's current time.
    */
   verify(target: string, url: URL): VerifiedUrl {
-    const hit = this.entries.get(target);
+    const hit = this.entries?.get(target);
     if (hit !== undefined) {
-      this.entries.delete(target);
-      if (this.signer.currentTime() >= hit.expiresAt) return EXPIRED;
-      this.entries.set(target, hit);
-      return hit;
+      if (this.signer.currentTime() < hit.expiresAt) return hit;
+      this.entries!.delete(target);
+      return EXPIRED;
     }
     this.hmacChecks++;
     const result = this.signer.verify(url.pathname, url.searchParams);
-    if (result.ok && this.maxEntries > 0 && target.length <= MAX_TARGET_LENGTH) {
-      this.entries.set(target, Object.freeze(result));
-      if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    }
+    if (result.ok && this.entries && target.length <= MAX_TARGET_LENGTH) this.entries.set(target, Object.freeze(result));
     return result;
   }
 
   /** Targets kept, and how many verifications ran the full check (tests, monitoring). */
   stats(): { entries: number; hmacChecks: number } {
-    return { entries: this.entries.size, hmacChecks: this.hmacChecks };
+    return { entries: this.entries?.size ?? 0, hmacChecks: this.hmacChecks };
   }
 }

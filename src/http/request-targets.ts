@@ -3,8 +3,10 @@
  * image a viewer revalidates, a query a client repeats, arrive with the same target again and
  * again. The parsed URL is shared by every request with that target and never modified (routes
  * only read it); a route may keep what it derives from the target alone (the image route's
- * parsed arguments) beside it. Bounded: past MAX_TARGETS the oldest entry goes.
+ * parsed arguments) beside it. Bounded: past MAX_TARGETS the least recently used goes (lru-cache:
+ * a hit does not touch its Map, see src/storage/file-facts-cache.ts).
  */
+import { LRUCache } from 'lru-cache';
 import type { ParsedPngRequest } from './png-route.js';
 
 export interface RequestTarget {
@@ -18,12 +20,14 @@ export interface RequestTarget {
 export const MAX_TARGETS = 4096;
 
 export class RequestTargets {
-  private readonly targets = new Map<string, RequestTarget>();
+  private readonly targets: LRUCache<string, RequestTarget>;
 
   constructor(
     private readonly routeOf: (pathname: string) => string,
-    private readonly maxTargets = MAX_TARGETS,
-  ) {}
+    maxTargets = MAX_TARGETS,
+  ) {
+    this.targets = new LRUCache({ max: maxTargets });
+  }
 
   /** The parsed target; undefined when it is not a valid URL path (the routes answer that). */
   get(target: string): RequestTarget | undefined {
@@ -36,7 +40,6 @@ export class RequestTargets {
       return undefined;
     }
     const parsed: RequestTarget = { url, route: this.routeOf(url.pathname), png: undefined };
-    if (this.targets.size >= this.maxTargets) this.targets.delete(this.targets.keys().next().value!);
     this.targets.set(target, parsed);
     return parsed;
   }
