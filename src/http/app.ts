@@ -231,8 +231,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const eventStreams = new Set<ServerResponse>();
 
   /**
-   * `parsed`: the request target as the server parsed it once (undefined when malformed: parsed
-   * again here, which throws). Synchronous until a route needs to wait (a 304 makes no promise);
+   * `target`: the request target as the server parsed it (undefined when malformed: parsed again
+   * here, which throws). Synchronous until a route needs to wait (a 304 makes no promise);
    * throws or rejects with what the route threw.
    */
   function handle(req: IncomingMessage, res: ServerResponse, target: RequestTarget | undefined): void | Promise<void> {
@@ -442,7 +442,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     return true;
   }
 
-  /** One request, inside its request context: front(), then the routes; errors (thrown or rejected) become answers. */
+  /** One request: front(), then the routes; errors (thrown or rejected) become answers, logged with the request's id. */
   function serve(req: IncomingMessage, res: ServerResponse, request: RequestContext, target: RequestTarget | undefined): void {
     let routed: void | Promise<void>;
     try {

@@ -18,6 +18,8 @@ export interface RequestTarget {
 }
 
 export const MAX_TARGETS = 4096;
+/** Longer targets (a GraphQL GET with a long query, say) are parsed every time: memory ≤ MAX_TARGETS × this, about twice over. */
+export const MAX_KEPT_TARGET_LENGTH = 2048;
 
 export class RequestTargets {
   private readonly targets: LRUCache<string, RequestTarget>;
@@ -40,7 +42,7 @@ export class RequestTargets {
       return undefined;
     }
     const parsed: RequestTarget = { url, route: this.routeOf(url.pathname), png: undefined };
-    this.targets.set(target, parsed);
+    if (target.length <= MAX_KEPT_TARGET_LENGTH) this.targets.set(target, parsed);
     return parsed;
   }
 

@@ -70,9 +70,10 @@ let inContext = 0;
 
 /**
  * Runs `fn` with `context` as the current request (for error logs far from the handler: GraphQL
- * resolvers). Once no such work is left, the async-context hooks are switched off again. Node 20 keeps them on for the whole process after the first run(), and
- * then every asynchronous resource of every request (ticks, socket writes, timers) pays for
- * propagating a context, also requests that never read one (images, 304s, cached answers).
+ * resolvers). Once no such work is left, the async-context hooks are switched off again: Node 20
+ * keeps them on for the whole process after the first run(), and then every asynchronous resource
+ * of every request (ticks, socket writes, timers) pays for propagating a context, also requests
+ * that never read one (images, 304s, cached answers).
  */
 export async function runWhileInContext<T>(context: RequestContext, fn: () => Promise<T>): Promise<T> {
   inContext += 1;

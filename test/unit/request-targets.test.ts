@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, NotFoundError } from '../../src/errors.js';
 import { parsePngRequest } from '../../src/http/png-route.js';
-import { RequestTargets } from '../../src/http/request-targets.js';
+import { MAX_KEPT_TARGET_LENGTH, RequestTargets } from '../../src/http/request-targets.js';
 
 describe('RequestTargets', () => {
   it('parses a target once: the same string gives the same parsed URL and route', () => {
@@ -30,6 +30,15 @@ describe('RequestTargets', () => {
     expect(targets.size).toBe(3);
     expect(targets.get('/a')).not.toBe(first); // parsed anew
     expect(targets.get('/a')?.url.pathname).toBe('/a');
+  });
+
+  it('parses a target longer than MAX_KEPT_TARGET_LENGTH every time, keeping nothing', () => {
+    const targets = new RequestTargets(() => 'graphql');
+    const long = `/graphql?query=${'x'.repeat(MAX_KEPT_TARGET_LENGTH)}`;
+    const a = targets.get(long);
+    expect(a?.url.pathname).toBe('/graphql');
+    expect(targets.get(long)).not.toBe(a);
+    expect(targets.size).toBe(0);
   });
 
   it('gives undefined for a target that is not a URL path, and keeps nothing for it', () => {
