@@ -43,7 +43,8 @@ interface Entry {
   /** Valid at instants t (unix ms) with validAfter < t ≤ validUntil. */
   readonly validAfter: number;
   readonly validUntil: number;
-  readonly headers: Readonly<Record<string, string>>;
+  /** Name, value, name, value…: writeHead takes a flat array without walking an object's keys. */
+  readonly headers: readonly string[];
   readonly body: Buffer;
   readonly audited: readonly { readonly action: AuditAction; readonly fileId: string }[];
   readonly operationName: string | undefined;
@@ -135,9 +136,9 @@ export class GraphqlAnswerCache {
     (req as IncomingMessage & { body?: unknown }).body = body;
     const response = await this.options.yoga.handleNodeRequestAndResponse(req, res, { req, res });
     const answer = Buffer.from(await response.arrayBuffer());
-    const headers: Record<string, string> = {};
+    const headers: string[] = [];
     response.headers.forEach((value, name) => {
-      headers[name] = value;
+      headers.push(name, value);
     });
     send(res, response.status, headers, answer);
     const now = this.options.now();
@@ -181,26 +182,23 @@ export class GraphqlAnswerCache {
   }
 }
 
-function cacheKey(principal: Principal, req: IncomingMessage, body: string): string {
+/**
+ * Who asks, the headers that shape the answer, then the body. Fields are joined with NUL, which no
+ * HTTP header value can hold (Node's parser refuses it): a field's end is unambiguous, and the body,
+ * last, may hold anything. A missing header is one NUL-free marker no present value can equal ("\u0001"
+ * is a control character headers cannot hold either); the user name is JSON-quoted (it comes from the
+ * users table, not a header).
+ */
+export function cacheKey(principal: Principal, req: IncomingMessage, body: string): string {
   const h = req.headers;
-  return JSON.stringify([
-    principal.userId,
-    principal.tokenId,
-    principal.userName,
-    principal.isAdmin,
-    h.accept ?? null,
-    h['accept-encoding'] ?? null,
-    h['content-type'] ?? null,
-    h.host ?? null,
-    body,
-  ]);
+  return `${principal.userId}\u0000${principal.tokenId ?? '\u0001'}\u0000${JSON.stringify(principal.userName)}\u0000${principal.isAdmin ? 1 : 0}\u0000${h.accept ?? '\u0001'}\u0000${h['accept-encoding'] ?? '\u0001'}\u0000${h['content-type'] ?? '\u0001'}\u0000${h.host ?? '\u0001'}\u0000${body}`;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
     req.once('error', reject);
     req.once('close', () => {
       if (!req.complete) reject(new Error('request body aborted'));
@@ -208,8 +206,8 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function send(res: ServerResponse, status: number, headers: Readonly<Record<string, string>>, body: Buffer): void {
+function send(res: ServerResponse, status: number, headers: readonly string[], body: Buffer): void {
   if (res.destroyed || res.writableEnded) return;
-  res.writeHead(status, headers);
+  res.writeHead(status, headers as string[]); // writeHead reads the array, never changes it
   res.end(body);
 }

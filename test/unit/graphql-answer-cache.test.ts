@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UrlSigner } from '../../src/auth/url-signer.js';
 import { AnswerCacheHints } from '../../src/graphql/answer-cache-hints.js';
-import { answerCacheHintsOf, GraphqlAnswerCache, isCacheableRequest, MAX_BODY_BYTES } from '../../src/http/graphql-answer-cache.js';
+import { answerCacheHintsOf, cacheKey, GraphqlAnswerCache, isCacheableRequest, MAX_BODY_BYTES } from '../../src/http/graphql-answer-cache.js';
 import { startRequestContext } from '../../src/observability/request-context.js';
 import type { AuditAction, AuditLog } from '../../src/storage/audit-log.js';
 import { DataVersions } from '../../src/storage/data-versions.js';
@@ -245,5 +245,36 @@ describe('DataVersions', () => {
     v.bump(1);
     expect(v.of(1)).not.toBe(afterAll[0]);
     expect(v.of(2)).toBe(afterAll[1]);
+  });
+});
+
+describe('cacheKey', () => {
+  const principal = { userId: 1, userName: 'alice', tokenId: 'tok1', isAdmin: false };
+  const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
+  const base = { accept: 'application/json', 'content-type': 'application/json', host: 'h:1' };
+
+  it('is the same for the same caller, headers and body, and differs when any of them differs', () => {
+    const key = cacheKey(principal, req(base), '{"query":"{a}"}');
+    expect(cacheKey({ ...principal }, req({ ...base }), '{"query":"{a}"}')).toBe(key);
+    const others = [
+      cacheKey({ ...principal, userId: 2 }, req(base), '{"query":"{a}"}'),
+      cacheKey({ ...principal, tokenId: null }, req(base), '{"query":"{a}"}'),
+      cacheKey({ ...principal, userName: 'bob' }, req(base), '{"query":"{a}"}'),
+      cacheKey({ ...principal, isAdmin: true }, req(base), '{"query":"{a}"}'),
+      cacheKey(principal, req({ ...base, accept: '' }), '{"query":"{a}"}'), // empty, not missing
+      cacheKey(principal, req({ 'content-type': 'application/json', host: 'h:1' }), '{"query":"{a}"}'), // missing
+      cacheKey(principal, req({ ...base, 'accept-encoding': 'gzip' }), '{"query":"{a}"}'),
+      cacheKey(principal, req({ ...base, host: 'h:2' }), '{"query":"{a}"}'),
+      cacheKey(principal, req(base), '{"query":"{b}"}'),
+    ];
+    expect(new Set([key, ...others]).size).toBe(others.length + 1);
+  });
+
+  it('cannot be forged by a user name or body holding the separator', () => {
+    const a = cacheKey({ ...principal, userName: 'x\u00001' }, req(base), 'q');
+    const b = cacheKey({ ...principal, userName: 'x' }, req(base), 'q');
+    expect(a).not.toBe(b);
+    // The body is last: whatever it holds, the fields before it are fixed.
+    expect(cacheKey(principal, req(base), 'a\u0000b')).not.toBe(cacheKey(principal, req(base), 'a'));
   });
 });
